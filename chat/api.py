@@ -1,0 +1,123 @@
+"""The JSON API: thin adapters from HTTP to selectors and services."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.csrf import csrf_failure as html_csrf_failure
+from django.views.decorators.http import require_GET, require_POST
+
+from chat import selectors, services
+from chat.exceptions import AuthRequired, BadRequest, ChatError
+from chat.payloads import message_payload, room_payload
+from chat.protocol import error_payload, parse_client_id
+
+View = Callable[..., JsonResponse]
+
+
+def error_response(error: ChatError) -> JsonResponse:
+    return JsonResponse(error_payload(error), status=error.status)
+
+
+def json_errors(view: View) -> View:
+    """Turn a ChatError raised by ``view`` into the contract's error body."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ChatError as error:
+            return error_response(error)
+
+    return wrapper
+
+
+def _id_param(request: HttpRequest, name: str) -> int | None:
+    value = request.GET.get(name)
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise BadRequest(f"{name} must be a message id.")
+    return int(value)
+
+
+def _limit_param(request: HttpRequest) -> int:
+    value = request.GET.get("limit")
+    if value is None or value == "":
+        return settings.HISTORY_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE:
+        raise BadRequest(
+            f"limit must be a number from 1 to {settings.HISTORY_MAX_PAGE_SIZE}."
+        )
+    return int(value)
+
+
+def _require_user(request: HttpRequest) -> None:
+    if not request.user.is_authenticated:
+        raise AuthRequired("Log in to do this.")
+
+
+@require_GET
+@json_errors
+def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Return a page of a room's messages, oldest first."""
+    room = selectors.room_get(slug=slug)
+    messages = selectors.message_list(
+        room=room,
+        before=_id_param(request, "before"),
+        after=_id_param(request, "after"),
+        limit=_limit_param(request),
+    )
+    return JsonResponse(
+        {"messages": [message_payload(m, room_slug=room.slug) for m in messages]}
+    )
+
+
+@require_POST
+@json_errors
+def attachment_upload_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Share an uploaded file, with optional text, in a room."""
+    _require_user(request)
+    room = selectors.room_get(slug=slug)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise BadRequest("Send the file in the multipart field 'file'.")
+    message, created = services.attachment_create(
+        room=room,
+        author=request.user,
+        upload=upload,
+        text=request.POST.get("text", ""),
+        client_id=parse_client_id(request.POST.get("client_id") or None),
+    )
+    return JsonResponse(
+        {"message": message_payload(message)}, status=201 if created else 200
+    )
+
+
+@require_POST
+@json_errors
+def room_create_api(request: HttpRequest) -> JsonResponse:
+    """Create a room from ``{"name": ...}``."""
+    _require_user(request)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise BadRequest('Send {"name": "..."}.')
+    room = services.room_create(name=body["name"], created_by=request.user)
+    return JsonResponse({"room": room_payload(room)}, status=201)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
+    """Answer a failed CSRF check in JSON on the API, in HTML elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"type": "error", "code": "csrf_failed", "detail": reason}, status=403
+        )
+    return html_csrf_failure(request, reason)

@@ -1,0 +1,34 @@
+"""Errors the chat reports to clients, each with a code from the contract."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """An error reported to the client as ``{"type": "error", "code", "detail"}``."""
+
+    code = "bad_request"
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(ChatError):
+    code = "bad_request"
+    status = 400
+
+
+class AuthRequired(ChatError):
+    code = "auth_required"
+    status = 403
+
+
+class TooLarge(ChatError):
+    code = "too_large"
+    status = 413
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+ROOM_NAME_MAX_LENGTH = 80
+ROOM_SLUG_MAX_LENGTH = 50
+CLIENT_ID_MAX_LENGTH = 64
+
+
+class Room(models.Model):
+    """A place to talk; everyone can read it, signed-up users write."""
+
+    name = models.CharField(_("name"), max_length=ROOM_NAME_MAX_LENGTH)
+    # ASCII only: the slug names the room's channel-layer group.
+    slug = models.SlugField(_("slug"), max_length=ROOM_SLUG_MAX_LENGTH, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_message_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("chat:room_detail", kwargs={"slug": self.slug})
+
+
+class Message(models.Model):
+    """
+    A stamped, stored message.
+
+    Ids grow within a room in commit order (posting locks the room row), so a
+    reader that saw id N has seen every earlier message of the room.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+    )
+    text = models.TextField(_("text"), blank=True)
+    created = models.DateTimeField(_("created"), db_index=True)
+    # The sender's idempotency key: a retry with the same key is stored once.
+    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="chat_message_unique_client_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} in {self.room_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Store under a random name; the original name lives in the database."""
+    return f"attachments/{instance.key.hex[:2]}/{instance.key.hex}"
+
+
+def thumbnail_path(instance: Attachment, filename: str) -> str:
+    return f"thumbnails/{instance.key.hex[:2]}/{instance.key.hex}.webp"
+
+
+class Attachment(models.Model):
+    """A file shared in a message; its bytes are for logged-in users only."""
+
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, related_name="attachment"
+    )
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    thumbnail = models.ImageField(
+        upload_to=thumbnail_path, max_length=200, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return bool(self.thumbnail)
+
+    def get_absolute_url(self) -> str:
+        return reverse("chat:attachment_download", kwargs={"key": self.key})
+
+    def get_thumbnail_url(self) -> str | None:
+        if not self.thumbnail:
+            return None
+        return reverse("chat:attachment_thumbnail", kwargs={"key": self.key})

@@ -1,0 +1,54 @@
+"""
+The JSON shapes of the wire contract (docs/protocol.md).
+
+History, the HTTP API and the broadcast all build messages here, so a
+message has exactly one shape wherever a client meets it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.models import Attachment, Message, Room
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": attachment.get_absolute_url(),
+        "thumbnail_url": attachment.get_thumbnail_url(),
+    }
+
+
+def message_payload(message: Message, *, room_slug: str | None = None) -> dict[str, Any]:
+    """
+    Return the contract's Message object.
+
+    Expects ``author`` and ``attachment`` to be loaded already (see
+    ``selectors.message_queryset``) so that a page of messages costs one query.
+    """
+    try:
+        attachment = message.attachment
+    except Attachment.DoesNotExist:
+        attachment = None
+    return {
+        "id": message.pk,
+        "room": room_slug or message.room.slug,
+        "author": message.author.shown_name,
+        "text": message.text,
+        "created": message.created.isoformat(),
+        "attachment": attachment_payload(attachment) if attachment else None,
+    }
+
+
+def room_payload(room: Room) -> dict[str, Any]:
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "url": room.get_absolute_url(),
+        "last_message_at": (
+            room.last_message_at.isoformat() if room.last_message_at else None
+        ),
+    }

@@ -1,0 +1,85 @@
+"""
+The WebSocket frames of the wire contract: parsing what clients send and
+encoding what the server sends. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chat.exceptions import BadRequest, ChatError
+from chat.models import CLIENT_ID_MAX_LENGTH
+
+HISTORY = "history"
+MESSAGE = "message"
+ERROR = "error"
+
+# A frame carries at most a 4000-character text; anything far larger is not
+# a message, and parsing it would only cost memory.
+MAX_FRAME_CHARS = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    """A client's request to post ``text`` in the room it is connected to."""
+
+    text: str
+    client_id: str | None
+
+
+def parse_client_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= CLIENT_ID_MAX_LENGTH
+        or not all("!" <= char <= "~" for char in value)
+    ):
+        raise BadRequest(
+            f"client_id must be 1 to {CLIENT_ID_MAX_LENGTH} printable ASCII "
+            "characters without spaces."
+        )
+    return value
+
+
+def parse_client_frame(text: str | None) -> SendMessage:
+    """Parse one frame from a client, or raise a ChatError saying what is wrong."""
+    if text is None:
+        raise BadRequest("Frames must be JSON text, not binary.")
+    if len(text) > MAX_FRAME_CHARS:
+        raise BadRequest("The frame is too large.")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadRequest("The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The frame must be a JSON object.")
+    kind = data.get("type")
+    if kind != MESSAGE:
+        raise BadRequest(f"Unknown frame type: {str(kind)[:40]!r}.")
+    text_value = data.get("text")
+    if not isinstance(text_value, str):
+        raise BadRequest("A message needs a text string.")
+    return SendMessage(text=text_value, client_id=parse_client_id(data.get("client_id")))
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def history_frame(messages: list[dict[str, Any]]) -> str:
+    return encode({"type": HISTORY, "messages": messages})
+
+
+def message_frame(message: dict[str, Any], client_id: str | None) -> str:
+    return encode({"type": MESSAGE, "message": message, "client_id": client_id})
+
+
+def error_payload(error: ChatError) -> dict[str, Any]:
+    return {"type": ERROR, "code": error.code, "detail": error.detail}
+
+
+def error_frame(error: ChatError) -> str:
+    return encode(error_payload(error))

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from chat import api, views
+
+app_name = "chat"
+
+urlpatterns = [
+    path("", views.room_list, name="room_list"),
+    path("rooms/new/", views.room_create, name="room_create"),
+    path("rooms/<slug:slug>/", views.room_detail, name="room_detail"),
+    path("files/<uuid:key>/", views.attachment_download, name="attachment_download"),
+    path(
+        "files/<uuid:key>/thumbnail/",
+        views.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
+    path("api/rooms", api.room_create_api, name="room_create_api"),
+    path(
+        "api/rooms/<slug:slug>/messages",
+        api.message_list_api,
+        name="message_list_api",
+    ),
+    path(
+        "api/rooms/<slug:slug>/files",
+        api.attachment_upload_api,
+        name="attachment_upload_api",
+    ),
+]

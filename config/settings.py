@@ -172,6 +172,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static files from the apps directly, so the chat runs the same with
 # DEBUG on or off and without a collectstatic step.
 WHITENOISE_USE_FINDERS = True

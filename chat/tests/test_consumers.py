@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from accounts.models import User
+from chat.models import Message, Room
+from chat.services import message_create
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+Connect = Callable[..., Any]
+
+
+def session_cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+@asynccontextmanager
+async def socket(
+    path: str, *, user: User | None = None, origin: tuple[bytes, bytes] = ORIGIN
+) -> AsyncIterator[WebsocketCommunicator]:
+    headers = [origin]
+    if user is not None:
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    try:
+        yield communicator
+    finally:
+        await communicator.disconnect()
+
+
+async def connected(communicator: WebsocketCommunicator) -> dict[str, Any]:
+    """Connect and return the history frame."""
+    ok, _ = await communicator.connect()
+    assert ok
+    history = await communicator.receive_json_from()
+    assert history["type"] == "history"
+    return history
+
+
+async def post(room: Room, user: User, text: str) -> Message:
+    message, _ = await database_sync_to_async(message_create)(
+        room=room, author=user, text=text
+    )
+    return message
+
+
+class RoomConsumerReadTests:
+    async def test_anonymous_visitor_gets_history_then_live_messages(
+        self, room: Room, user: User
+    ) -> None:
+        older = await post(room, user, "before you came")
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            history = await connected(reader)
+            assert [m["id"] for m in history["messages"]] == [older.pk]
+            assert history["messages"][0]["author"] == "Alice"
+            newer = await post(room, user, "live")
+            frame = await reader.receive_json_from()
+            assert frame["type"] == "message"
+            assert frame["message"]["id"] == newer.pk
+            assert frame["message"]["text"] == "live"
+
+    async def test_history_holds_the_last_50_oldest_first(
+        self, room: Room, user: User
+    ) -> None:
+        for n in range(55):
+            await post(room, user, f"m{n}")
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            history = await connected(reader)
+        texts = [m["text"] for m in history["messages"]]
+        assert texts == [f"m{n}" for n in range(5, 55)]
+
+    async def test_after_catches_up_exactly_what_was_missed(
+        self, room: Room, user: User
+    ) -> None:
+        seen = [await post(room, user, f"seen {n}") for n in range(3)]
+        missed = [await post(room, user, f"missed {n}") for n in range(60)]
+        async with socket(f"/ws/rooms/{room.slug}/?after={seen[-1].pk}") as reader:
+            history = await connected(reader)
+        assert [m["id"] for m in history["messages"]] == [m.pk for m in missed]
+
+    async def test_a_message_in_history_is_not_repeated_live(
+        self, room: Room, user: User
+    ) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            await connected(reader)
+            await post(room, user, "one")
+            first = await reader.receive_json_from()
+            assert first["message"]["text"] == "one"
+            assert await reader.receive_nothing(timeout=0.2)
+
+    async def test_an_unknown_room_is_refused(self, db: None) -> None:
+        async with socket("/ws/rooms/no-such-room/") as reader:
+            ok, _ = await reader.connect()
+        assert not ok
+
+    async def test_a_bad_after_is_a_bad_request(self, room: Room) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/?after=yesterday") as reader:
+            ok, _ = await reader.connect()
+            assert ok
+            frame = await reader.receive_json_from()
+            assert frame["code"] == "bad_request"
+            assert (await reader.receive_output())["type"] == "websocket.close"
+
+    @pytest.mark.parametrize(
+        "origin",
+        [b"http://evil.example", b"http://127.0.0.1.evil.example", None],
+        ids=["foreign", "lookalike", "missing"],
+    )
+    async def test_a_cross_site_origin_is_refused(
+        self, room: Room, user: User, origin: bytes | None
+    ) -> None:
+        headers = [(b"cookie", await database_sync_to_async(session_cookie)(user))]
+        if origin is not None:
+            headers.append((b"origin", origin))
+        communicator = WebsocketCommunicator(
+            application, f"/ws/rooms/{room.slug}/", headers=headers
+        )
+        ok, _ = await communicator.connect()
+        assert not ok
+
+
+class RoomConsumerSendTests:
+    async def test_a_logged_in_user_sends_to_everyone_in_the_room(
+        self, room: Room, user: User
+    ) -> None:
+        async with (
+            socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
+            socket(f"/ws/rooms/{room.slug}/") as reader,
+        ):
+            await connected(writer)
+            await connected(reader)
+            await writer.send_json_to(
+                {"type": "message", "text": "hi <b>all</b>", "client_id": "k1"}
+            )
+            for communicator in (writer, reader):
+                frame = await communicator.receive_json_from()
+                assert frame["type"] == "message"
+                assert frame["client_id"] == "k1"
+                assert frame["message"]["text"] == "hi <b>all</b>"
+                assert frame["message"]["author"] == "Alice"
+                assert frame["message"]["room"] == room.slug
+        assert await Message.objects.acount() == 1
+
+    async def test_other_rooms_do_not_hear_it(self, room: Room, user: User) -> None:
+        other = await database_sync_to_async(Room.objects.create)(
+            name="Other", slug="other"
+        )
+        async with (
+            socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
+            socket(f"/ws/rooms/{other.slug}/") as elsewhere,
+        ):
+            await connected(writer)
+            await connected(elsewhere)
+            await writer.send_json_to({"type": "message", "text": "here only"})
+            await writer.receive_json_from()
+            assert await elsewhere.receive_nothing(timeout=0.2)
+
+    async def test_a_repeated_client_id_is_stored_once_and_echoed_to_the_sender(
+        self, room: Room, user: User
+    ) -> None:
+        async with (
+            socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
+            socket(f"/ws/rooms/{room.slug}/") as reader,
+        ):
+            await connected(writer)
+            await connected(reader)
+            frame = {"type": "message", "text": "retry me", "client_id": "dup-1"}
+            await writer.send_json_to(frame)
+            first = await writer.receive_json_from()
+            await reader.receive_json_from()
+            await writer.send_json_to(frame)
+            again = await writer.receive_json_from()
+            assert again["message"] == first["message"]
+            assert again["client_id"] == "dup-1"
+            assert await reader.receive_nothing(timeout=0.2)
+        assert await Message.objects.acount() == 1
+
+    @pytest.mark.parametrize(
+        ("raw", "code"),
+        [
+            ("not json", "bad_request"),
+            ("[1, 2]", "bad_request"),
+            ('{"type": "dance"}', "bad_request"),
+            ('{"type": "message"}', "bad_request"),
+            ('{"type": "message", "text": 42}', "bad_request"),
+            ('{"type": "message", "text": "   "}', "bad_request"),
+            ('{"type": "message", "text": "ok", "client_id": "has space"}', "bad_request"),
+            ('{"type": "message", "text": "ok", "client_id": "' + "x" * 65 + '"}', "bad_request"),
+            ('{"type": "message", "text": "' + "x" * 4001 + '"}', "too_large"),
+        ],
+    )
+    async def test_bad_frames_get_an_error_and_the_socket_stays_open(
+        self, room: Room, user: User, raw: str, code: str
+    ) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/", user=user) as writer:
+            await connected(writer)
+            await writer.send_to(text_data=raw)
+            error = await writer.receive_json_from()
+            assert error["type"] == "error"
+            assert error["code"] == code
+            assert error["detail"]
+            await writer.send_json_to({"type": "message", "text": "still here"})
+            frame = await writer.receive_json_from()
+            assert frame["message"]["text"] == "still here"
+        assert [m.text async for m in Message.objects.all()] == ["still here"]
+
+    async def test_binary_frames_are_a_bad_request(self, room: Room, user: User) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/", user=user) as writer:
+            await connected(writer)
+            await writer.send_to(bytes_data=b"\x00\x01")
+            assert (await writer.receive_json_from())["code"] == "bad_request"
+
+    async def test_an_anonymous_send_needs_auth_and_stores_nothing(
+        self, room: Room
+    ) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            await connected(reader)
+            await reader.send_to(
+                text_data=json.dumps({"type": "message", "text": "let me in"})
+            )
+            error = await reader.receive_json_from()
+            assert error["code"] == "auth_required"
+            assert await reader.receive_nothing(timeout=0.1)
+        assert await Message.objects.acount() == 0

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import User
+from accounts.services import user_set_display_name
+from chat.models import Room
+from chat.payloads import message_payload
+from chat.services import attachment_create, message_create
+from conftest import image_bytes
+
+
+class MessagePayloadTests:
+    def test_a_text_message_has_the_contract_shape(self, room: Room, user: User) -> None:
+        message, _ = message_create(room=room, author=user, text="hello")
+        payload = message_payload(message)
+        assert payload == {
+            "id": message.pk,
+            "room": room.slug,
+            "author": "Alice",
+            "text": "hello",
+            "created": message.created.isoformat(),
+            "attachment": None,
+        }
+        created = datetime.datetime.fromisoformat(payload["created"])
+        assert created.utcoffset() == datetime.timedelta(0)
+
+    def test_an_image_attachment_has_urls_and_a_thumbnail(
+        self, room: Room, user: User
+    ) -> None:
+        message, _ = attachment_create(
+            room=room, author=user, upload=SimpleUploadedFile("a.png", image_bytes())
+        )
+        attachment = message_payload(message)["attachment"]
+        key = message.attachment.key
+        assert attachment == {
+            "name": "a.png",
+            "size": len(image_bytes()),
+            "content_type": "image/png",
+            "url": f"/files/{key}/",
+            "thumbnail_url": f"/files/{key}/thumbnail/",
+        }
+
+    def test_a_plain_file_has_no_thumbnail_url(self, room: Room, user: User) -> None:
+        message, _ = attachment_create(
+            room=room, author=user, upload=SimpleUploadedFile("a.txt", b"text")
+        )
+        assert message_payload(message)["attachment"]["thumbnail_url"] is None
+
+    def test_the_author_is_the_current_display_name(
+        self, room: Room, user: User
+    ) -> None:
+        message, _ = message_create(room=room, author=user, text="hello")
+        user_set_display_name(user=user, display_name="Alice B.")
+        message.author.refresh_from_db()
+        assert message_payload(message)["author"] == "Alice B."

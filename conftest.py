@@ -1,0 +1,78 @@
+"""Fixtures shared by every test: real users, rooms, sockets and images."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from channels.layers import channel_layers
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from accounts.models import User
+from accounts.services import user_create
+from chat.models import Room
+from chat.services import room_create
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Iterator[None]:
+    """Give each test its own in-memory layer (its queues bind to one loop)."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Any) -> Any:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(username: str = "alice", display_name: str = "") -> User:
+        return user_create(
+            username=username, password=PASSWORD, display_name=display_name
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user("alice", "Alice")
+
+
+@pytest.fixture
+def other_user(make_user: Callable[..., User]) -> User:
+    return make_user("bob", "Bob")
+
+
+@pytest.fixture
+def room(user: User) -> Room:
+    return room_create(name="Lobby", created_by=user)
+
+
+@pytest.fixture
+def user_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def image_bytes(size: tuple[int, int] = (640, 480), fmt: str = "PNG") -> bytes:
+    """Return a real image file's bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def png_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("photo.png", image_bytes(), content_type="image/png")

@@ -1,0 +1,153 @@
+"""A person signs up and writes; a guest in another browser reads along."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from websockets.asyncio.client import connect
+
+from conftest import image_bytes
+from tests.server import ChatServer
+
+pytestmark = pytest.mark.timeout(180)
+
+XSS = "<img src=x onerror=alert(1)>"
+MESSAGES = "ol[data-chat-messages]"
+
+
+def sign_up(page: Page, server: ChatServer, username: str, display_name: str) -> None:
+    page.goto(f"{server.url}/accounts/signup/?next=/rooms/general/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=display_name]", display_name)
+    page.fill("input[name=password1]", "a-long-pass-123")
+    page.fill("input[name=password2]", "a-long-pass-123")
+    page.locator("form button[type=submit], form input[type=submit]").last.click()
+    page.wait_for_url(f"{server.url}/rooms/general/")
+
+
+def live(page: Page) -> None:
+    expect(page.locator('[data-chat-status][data-state="live"]')).to_be_visible()
+
+
+def send(page: Page, text: str) -> None:
+    box = page.locator("[data-composer-input]")
+    box.fill(text)
+    box.press("Enter")
+
+
+def message(page: Page, text: str) -> Any:
+    return page.locator(f"{MESSAGES} [data-message-id]", has_text=text)
+
+
+class ChatInBrowserTests:
+    def test_a_writer_and_a_guest_share_text_and_images(
+        self,
+        browser: Browser,
+        chat_server: ChatServer,
+        artifacts: Path,
+        tmp_path: Path,
+    ) -> None:
+        dialogs: list[str] = []
+        writer = browser.new_context(viewport={"width": 1100, "height": 760})
+        guest = browser.new_context(viewport={"width": 390, "height": 760})
+        writer_page, guest_page = writer.new_page(), guest.new_page()
+        for page in (writer_page, guest_page):
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        sign_up(writer_page, chat_server, "writer", "Wanda Writer")
+        guest_page.goto(f"{chat_server.url}/rooms/general/")
+        live(writer_page)
+        live(guest_page)
+        expect(guest_page.locator("[data-composer-input]")).to_have_count(0)
+        expect(guest_page.locator("[data-signup-link]")).to_be_visible()
+
+        send(writer_page, "Hello, guests!")
+        expect(message(guest_page, "Hello, guests!")).to_have_count(1)
+        expect(message(guest_page, "Hello, guests!")).to_contain_text("Wanda Writer")
+
+        writer_page.locator("[data-composer-input]").fill("line one")
+        writer_page.locator("[data-composer-input]").press("Shift+Enter")
+        writer_page.locator("[data-composer-input]").type("line two")
+        writer_page.locator("[data-composer-input]").press("Enter")
+        expect(message(guest_page, "line one")).to_contain_text("line one\nline two")
+
+        send(writer_page, XSS)
+        shown = message(guest_page, XSS)
+        expect(shown).to_have_count(1)
+        assert guest_page.locator(f"{MESSAGES} img[src=x]").count() == 0
+
+        picture = tmp_path / "sunset.png"
+        picture.write_bytes(image_bytes((800, 500)))
+        writer_page.locator("[data-file-input]").set_input_files(str(picture))
+        expect(message(guest_page, "sunset.png")).to_have_count(1)
+        writer_image = message(writer_page, "sunset.png").locator("img")
+        expect(writer_image).to_be_visible()
+        writer_page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=writer_image.element_handle()
+        )
+        assert message(guest_page, "sunset.png").locator("img").count() == 0
+
+        payload = guest_page.evaluate(
+            "url => fetch(url).then(r => r.json())",
+            f"/api/rooms/general/messages?limit=1",
+        )
+        attachment = payload["messages"][-1]["attachment"]
+        assert attachment["name"] == "sunset.png"
+        for url in (attachment["url"], attachment["thumbnail_url"]):
+            assert guest.request.get(chat_server.url + url).status == 403
+            response = writer.request.get(chat_server.url + url)
+            assert response.status == 200
+        assert writer.request.get(chat_server.url + attachment["url"]).body() == (
+            picture.read_bytes()
+        )
+
+        expect(message(writer_page, "Hello, guests!")).to_have_count(1)
+        assert dialogs == []
+        writer_page.screenshot(path=str(artifacts / "writer.png"))
+        guest_page.screenshot(path=str(artifacts / "guest.png"))
+        writer.close()
+        guest.close()
+
+    def test_a_restart_loses_nothing_and_the_page_catches_up(
+        self, browser: Browser, chat_server: ChatServer
+    ) -> None:
+        context = browser.new_context()
+        page = context.new_page()
+        sign_up(page, chat_server, "phoenix", "Phoenix")
+        live(page)
+        send(page, "before the restart")
+        expect(message(page, "before the restart")).to_have_count(1)
+
+        chat_server.stop()
+        expect(page.locator('[data-chat-status][data-state="live"]')).to_have_count(0)
+        chat_server.start()
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
+        asyncio.run(post_over_socket(chat_server, cookie, ["while you were away"]))
+
+        live(page)
+        expect(message(page, "while you were away")).to_have_count(1)
+        expect(message(page, "before the restart")).to_have_count(1)
+        page.reload()
+        live(page)
+        expect(message(page, "before the restart")).to_have_count(1)
+        expect(message(page, "while you were away")).to_have_count(1)
+        context.close()
+
+
+async def post_over_socket(server: ChatServer, cookie: str, texts: list[str]) -> None:
+    async with connect(
+        f"{server.ws_url}/ws/rooms/general/",
+        origin=server.url,
+        additional_headers={"Cookie": cookie},
+    ) as socket:
+        assert json.loads(await socket.recv())["type"] == "history"
+        for n, text in enumerate(texts):
+            await socket.send(
+                json.dumps({"type": "message", "text": text, "client_id": f"away-{n}"})
+            )
+            assert json.loads(await socket.recv())["message"]["text"] == text

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.decorators.http import require_GET, require_POST
 
@@ -42,7 +43,7 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
     if value is None or value == "":
         return None
     if not value.isdigit() or len(value) > 18:
-        raise BadRequest(f"{name} must be a message id.")
+        raise BadRequest(_("%(name)s must be a message id.") % {"name": name})
     return int(value)
 
 
@@ -52,14 +53,15 @@ def _limit_param(request: HttpRequest) -> int:
         return settings.HISTORY_PAGE_SIZE
     if not value.isdigit() or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE:
         raise BadRequest(
-            f"limit must be a number from 1 to {settings.HISTORY_MAX_PAGE_SIZE}."
+            _("limit must be a number from 1 to %(max)d.")
+            % {"max": settings.HISTORY_MAX_PAGE_SIZE}
         )
     return int(value)
 
 
 def _require_user(request: HttpRequest) -> None:
     if not request.user.is_authenticated:
-        raise AuthRequired("Log in to do this.")
+        raise AuthRequired(_("Log in to do this."))
 
 
 @require_GET
@@ -86,7 +88,7 @@ def attachment_upload_api(request: HttpRequest, slug: str) -> JsonResponse:
     room = selectors.room_get(slug=slug)
     upload = request.FILES.get("file")
     if upload is None:
-        raise BadRequest("Send the file in the multipart field 'file'.")
+        raise BadRequest(_("Send the file in the multipart field 'file'."))
     message, created = services.attachment_create(
         room=room,
         author=request.user,
@@ -107,9 +109,9 @@ def room_create_api(request: HttpRequest) -> JsonResponse:
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        raise BadRequest("The body is not valid JSON.") from None
+        raise BadRequest(_("The body is not valid JSON.")) from None
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        raise BadRequest('Send {"name": "..."}.')
+        raise BadRequest(_('Send {"name": "..."}.'))
     room = services.room_create(name=body["name"], created_by=request.user)
     return JsonResponse({"room": room_payload(room)}, status=201)
 

@@ -8,6 +8,12 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import (
+    get_supported_language_variant,
+    parse_accept_lang_header,
+)
 
 from chat import events, protocol, selectors, services
 from chat.exceptions import BadRequest, ChatError, NotFound
@@ -25,13 +31,22 @@ def _parse_after(query_string: bytes) -> int | None:
     values = parse_qs(query_string.decode("latin-1")).get("after")
     if not values:
         return None
-    try:
-        after = int(values[0])
-    except ValueError:
-        raise BadRequest("after must be a message id.") from None
-    if after < 0:
-        raise BadRequest("after must be a message id.")
-    return after
+    value = values[0]
+    if not value.isdigit() or len(value) > 18:
+        raise BadRequest(_("after must be a message id."))
+    return int(value)
+
+
+def _language(headers: list[tuple[bytes, bytes]]) -> str:
+    """Return the UI language the browser asked for, as pages choose it."""
+    for name, value in headers:
+        if name == b"accept-language":
+            for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
+                try:
+                    return get_supported_language_variant(code)
+                except LookupError:
+                    continue
+    return translation.get_language() or "en"
 
 
 def _history(room: Room, after: int | None) -> tuple[str, int]:
@@ -52,13 +67,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     room: Room
     group: str
+    language = "en"
     # Broadcasts of messages at or below this id were already in the history.
     seen_up_to = 0
 
     async def connect(self) -> None:
+        self.language = _language(self.scope.get("headers", []))
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
-            after = _parse_after(self.scope.get("query_string", b""))
+            with translation.override(self.language):
+                after = _parse_after(self.scope.get("query_string", b""))
             self.room = await database_sync_to_async(selectors.room_get)(slug=slug)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
@@ -87,8 +105,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
+        with translation.override(self.language):
+            frame = await self._answer(text_data)
+        if frame is not None:
+            await self.send(text_data=frame)
+
+    async def _answer(self, text_data: str | None) -> str | None:
+        """Perform what the client's frame asks; return a reply for it alone."""
+        command: protocol.SendMessage | protocol.Ping | None = None
         try:
             command = protocol.parse_client_frame(text_data)
+            if isinstance(command, protocol.Ping):
+                return protocol.PONG_FRAME
             message, created = await database_sync_to_async(services.message_create)(
                 room=self.room,
                 author=self.scope["user"],
@@ -96,13 +124,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 client_id=command.client_id,
             )
         except ChatError as error:
-            await self.send(text_data=protocol.error_frame(error))
-            return
-        if not created:
-            # A retry: the room heard it already; only the sender needs it.
-            # The message comes with room, author and attachment loaded.
-            frame = protocol.message_frame(message_payload(message), command.client_id)
-            await self.send(text_data=frame)
+            if error.client_id is None and isinstance(command, protocol.SendMessage):
+                error.client_id = command.client_id
+            return protocol.error_frame(error)
+        if created:
+            return None  # The broadcast brings it to this socket too.
+        # A retry: the room heard it already; only the sender needs it again.
+        # The message comes with room, author and attachment loaded.
+        return protocol.message_frame(message_payload(message), command.client_id)
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         if event["id"] > self.seen_up_to:

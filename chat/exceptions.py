@@ -9,9 +9,11 @@ class ChatError(Exception):
     code = "bad_request"
     status = 400
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, client_id: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # The message the error answers, when the client named one.
+        self.client_id = client_id
 
 
 class BadRequest(ChatError):

@@ -55,7 +55,10 @@ class Message(models.Model):
     text = models.TextField(_("text"), blank=True)
     created = models.DateTimeField(_("created"), db_index=True)
     # The sender's idempotency key: a retry with the same key is stored once.
-    client_id = models.CharField(max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True)
+    # NULL, not "", for "no key": NULLs never collide in the unique constraint.
+    client_id = models.CharField(  # noqa: DJ001
+        max_length=CLIENT_ID_MAX_LENGTH, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["id"]
@@ -102,10 +105,6 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def is_image(self) -> bool:
-        return bool(self.thumbnail)
 
     def get_absolute_url(self) -> str:
         return reverse("chat:attachment_download", kwargs={"key": self.key})

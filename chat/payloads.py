@@ -22,7 +22,9 @@ def attachment_payload(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-def message_payload(message: Message, *, room_slug: str | None = None) -> dict[str, Any]:
+def message_payload(
+    message: Message, *, room_slug: str | None = None
+) -> dict[str, Any]:
     """
     Return the contract's Message object.
 

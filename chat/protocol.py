@@ -9,12 +9,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from chat.exceptions import BadRequest, ChatError
 from chat.models import CLIENT_ID_MAX_LENGTH
 
 HISTORY = "history"
 MESSAGE = "message"
 ERROR = "error"
+PING = "ping"
+PONG = "pong"
 
 # A frame carries at most a 4000-character text; anything far larger is not
 # a message, and parsing it would only cost memory.
@@ -29,6 +33,11 @@ class SendMessage:
     client_id: str | None
 
 
+@dataclass(frozen=True)
+class Ping:
+    """A client's check that the connection is alive; answered with a pong."""
+
+
 def parse_client_id(value: Any) -> str | None:
     if value is None:
         return None
@@ -38,31 +47,37 @@ def parse_client_id(value: Any) -> str | None:
         or not all("!" <= char <= "~" for char in value)
     ):
         raise BadRequest(
-            f"client_id must be 1 to {CLIENT_ID_MAX_LENGTH} printable ASCII "
-            "characters without spaces."
+            _(
+                "client_id must be 1 to %(limit)d printable ASCII characters "
+                "without spaces."
+            )
+            % {"limit": CLIENT_ID_MAX_LENGTH}
         )
     return value
 
 
-def parse_client_frame(text: str | None) -> SendMessage:
+def parse_client_frame(text: str | None) -> SendMessage | Ping:
     """Parse one frame from a client, or raise a ChatError saying what is wrong."""
     if text is None:
-        raise BadRequest("Frames must be JSON text, not binary.")
+        raise BadRequest(_("Frames must be JSON text, not binary."))
     if len(text) > MAX_FRAME_CHARS:
-        raise BadRequest("The frame is too large.")
+        raise BadRequest(_("The frame is too large."))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise BadRequest("The frame is not valid JSON.") from None
+        raise BadRequest(_("The frame is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise BadRequest("The frame must be a JSON object.")
+        raise BadRequest(_("The frame must be a JSON object."))
     kind = data.get("type")
+    if kind == PING:
+        return Ping()
     if kind != MESSAGE:
-        raise BadRequest(f"Unknown frame type: {str(kind)[:40]!r}.")
+        raise BadRequest(_("Unknown frame type: %(type)r.") % {"type": str(kind)[:40]})
+    client_id = parse_client_id(data.get("client_id"))
     text_value = data.get("text")
     if not isinstance(text_value, str):
-        raise BadRequest("A message needs a text string.")
-    return SendMessage(text=text_value, client_id=parse_client_id(data.get("client_id")))
+        raise BadRequest(_("A message needs a text string."), client_id=client_id)
+    return SendMessage(text=text_value, client_id=client_id)
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -77,8 +92,14 @@ def message_frame(message: dict[str, Any], client_id: str | None) -> str:
     return encode({"type": MESSAGE, "message": message, "client_id": client_id})
 
 
+PONG_FRAME = encode({"type": PONG})
+
+
 def error_payload(error: ChatError) -> dict[str, Any]:
-    return {"type": ERROR, "code": error.code, "detail": error.detail}
+    payload = {"type": ERROR, "code": error.code, "detail": error.detail}
+    if error.client_id is not None:
+        payload["client_id"] = error.client_id
+    return payload
 
 
 def error_frame(error: ChatError) -> str:

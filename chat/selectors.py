@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from chat.exceptions import NotFound
 from chat.models import Message, Room
@@ -19,7 +20,7 @@ def room_get(*, slug: str) -> Room:
     try:
         return Room.objects.get(slug=slug)
     except Room.DoesNotExist:
-        raise NotFound(f"There is no room {slug[:60]!r}.") from None
+        raise NotFound(_("There is no room %(slug)r.") % {"slug": slug[:60]}) from None
 
 
 def message_queryset() -> QuerySet[Message]:

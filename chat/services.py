@@ -16,13 +16,20 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import clean_name
 from chat import events, protocol
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.files import inspect_upload, safe_file_name
-from chat.models import ROOM_NAME_MAX_LENGTH, ROOM_SLUG_MAX_LENGTH, Attachment, Message, Room
+from chat.models import (
+    ROOM_NAME_MAX_LENGTH,
+    ROOM_SLUG_MAX_LENGTH,
+    Attachment,
+    Message,
+    Room,
+)
 from chat.payloads import message_payload
 from chat.selectors import message_queryset
 
@@ -36,20 +43,20 @@ _FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def _clean_text(text: str, *, allow_blank: bool) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _FORBIDDEN_CHARS.search(text):
-        raise BadRequest("The text contains control characters.")
+        raise BadRequest(_("The text contains control characters."))
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise TooLarge(
-            f"The text is {len(text)} characters long; "
-            f"the limit is {settings.MESSAGE_MAX_LENGTH}."
+            _("The text is %(length)d characters long; the limit is %(limit)d.")
+            % {"length": len(text), "limit": settings.MESSAGE_MAX_LENGTH}
         )
     if not allow_blank and not text.strip():
-        raise BadRequest("The message is blank.")
+        raise BadRequest(_("The message is blank."))
     return text.strip("\n")
 
 
 def _check_author(author: User | None) -> User:
     if author is None or not author.is_authenticated or not author.is_active:
-        raise AuthRequired("Log in to write.")
+        raise AuthRequired(_("Log in to write."))
     return author
 
 
@@ -64,9 +71,7 @@ def _existing(author: User, client_id: str | None) -> Message | None:
     )
 
 
-def _store(
-    *, room: Room, author: User, text: str, client_id: str | None
-) -> Message:
+def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Message:
     """Insert the message while holding the room's row lock."""
     # The lock orders commits within a room, so ids grow in commit order.
     locked = Room.objects.select_for_update().get(pk=room.pk)
@@ -132,9 +137,11 @@ def attachment_create(
     text = _clean_text(text, allow_blank=True)
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if upload.size is None or upload.size > limit:
-        raise TooLarge(f"Files are limited to {settings.MAX_UPLOAD_MB} MiB.")
+        raise TooLarge(
+            _("Files are limited to %(limit)d MiB.") % {"limit": settings.MAX_UPLOAD_MB}
+        )
     if upload.size == 0:
-        raise BadRequest("The file is empty.")
+        raise BadRequest(_("The file is empty."))
     existing = _existing(author, client_id)
     if existing is not None:
         return existing, False
@@ -175,8 +182,26 @@ def attachment_create(
     return message, True
 
 
+# Room addresses are ASCII (they name channel-layer groups); Cyrillic names
+# are transliterated so that "Котики" lives at /rooms/kotiki/.
+_CYRILLIC = str.maketrans(
+    {
+        **dict(
+            zip("абвгдезийклмнопрстуфыэіґ", "abvgdeziyklmnoprstufyeig", strict=True)
+        ),
+        **{"ё": "e", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh"},
+        **{"щ": "shch", "ъ": "", "ь": "", "ю": "yu", "я": "ya", "ї": "yi", "є": "ye"},
+    }
+)
+
+
+def _transliterate(name: str) -> str:
+    return name.lower().translate(_CYRILLIC)
+
+
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[: ROOM_SLUG_MAX_LENGTH - 8].strip("-") or "room"
+    base = slugify(_transliterate(name))[: ROOM_SLUG_MAX_LENGTH - 8].strip("-")
+    base = base or "room"
     slug, number = base, 1
     while Room.objects.filter(slug=slug).exists():
         number += 1
@@ -201,4 +226,4 @@ def room_create(*, name: str, created_by: User | None) -> Room:
             continue  # Another room took the slug meanwhile; pick again.
         logger.info("room %s created by %s: %r", room.slug, created_by, room.name)
         return room
-    raise BadRequest("Could not find a free address for the room; try another name.")
+    raise BadRequest(_("Could not find a free address for the room; try another name."))

@@ -49,6 +49,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "messagesUrl": reverse("chat:message_list_api", kwargs={"slug": room.slug}),
         "uploadUrl": reverse("chat:attachment_upload_api", kwargs={"slug": room.slug}),
         "canWrite": request.user.is_authenticated,
+        "author": request.user.shown_name if request.user.is_authenticated else None,
         "maxUploadBytes": settings.MAX_UPLOAD_MB * 1024 * 1024,
         "maxLength": settings.MESSAGE_MAX_LENGTH,
         "pageSize": settings.HISTORY_PAGE_SIZE,

@@ -149,10 +149,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:room_list"
 LOGOUT_REDIRECT_URL = "chat:room_list"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
 ]
 
 SESSION_COOKIE_HTTPONLY = True
@@ -208,7 +211,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console", "file"], "level": "WARNING"},
     "loggers": {
-        "chat": {"handlers": ["console", "file"], "level": LOG_LEVEL, "propagate": False},
+        "chat": {
+            "handlers": ["console", "file"],
+            "level": LOG_LEVEL,
+            "propagate": False,
+        },
         "accounts": {
             "handlers": ["console", "file"],
             "level": LOG_LEVEL,

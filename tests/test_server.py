@@ -32,7 +32,11 @@ def login_cookie(server: ChatServer, username: str) -> str:
     page = opener.open(server.url + "/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode(
-        {"username": username, "password": "a-long-pass-123", "csrfmiddlewaretoken": token}
+        {
+            "username": username,
+            "password": "a-long-pass-123",
+            "csrfmiddlewaretoken": token,
+        }
     ).encode()
     request = urllib.request.Request(
         server.url + "/accounts/login/", data=body, headers={"Referer": server.url}
@@ -65,7 +69,9 @@ class ServerProcessTests:
         ) as socket:
             assert json.loads(await socket.recv())["type"] == "history"
             await socket.send(
-                json.dumps({"type": "message", "text": "for the log", "client_id": "l1"})
+                json.dumps(
+                    {"type": "message", "text": "for the log", "client_id": "l1"}
+                )
             )
             frame = json.loads(await socket.recv())
             assert frame["message"]["text"] == "for the log"

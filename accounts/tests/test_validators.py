@@ -12,7 +12,15 @@ class CleanDisplayNameTests:
 
     @pytest.mark.parametrize(
         "name",
-        ["", "   ", "x" * 51, "ad\u202emin", "zero\u200bwidth", "new\nline", "bell\x07"],
+        [
+            "",
+            "   ",
+            "x" * 51,
+            "ad\u202emin",
+            "zero\u200bwidth",
+            "new\nline",
+            "bell\x07",
+        ],
     )
     def test_bad_names_are_refused(self, name: str) -> None:
         with pytest.raises(ValidationError):

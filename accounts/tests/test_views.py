@@ -25,7 +25,11 @@ class SignupViewTests:
     def test_the_display_name_is_optional(self, client: Client, db: None) -> None:
         client.post(
             "/accounts/signup/",
-            {"username": "finn", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+            {
+                "username": "finn",
+                "password1": "a-long-pass-123",
+                "password2": "a-long-pass-123",
+            },
         )
         assert User.objects.get(username="finn").shown_name == "finn"
 
@@ -34,7 +38,11 @@ class SignupViewTests:
     ) -> None:
         response = client.post(
             "/accounts/signup/",
-            {"username": "gus", "password1": "a-long-pass-123", "password2": "other-pass-456"},
+            {
+                "username": "gus",
+                "password1": "a-long-pass-123",
+                "password2": "other-pass-456",
+            },
         )
         assert response.status_code == 200
         assert not User.objects.filter(username="gus").exists()
@@ -56,7 +64,11 @@ class SignupViewTests:
     def test_next_may_not_leave_the_site(self, client: Client, db: None) -> None:
         response = client.post(
             "/accounts/signup/?next=https://evil.example/",
-            {"username": "ivy", "password1": "a-long-pass-123", "password2": "a-long-pass-123"},
+            {
+                "username": "ivy",
+                "password1": "a-long-pass-123",
+                "password2": "a-long-pass-123",
+            },
         )
         assert response["Location"] == "/"
 
@@ -80,13 +92,17 @@ class LoginLogoutTests:
 
 
 class ProfileViewTests:
-    def test_the_display_name_can_be_changed(self, user_client: Client, user: User) -> None:
+    def test_the_display_name_can_be_changed(
+        self, user_client: Client, user: User
+    ) -> None:
         response = user_client.post("/accounts/profile/", {"display_name": "Ally"})
         assert response.status_code == 302
         user.refresh_from_db()
         assert user.display_name == "Ally"
 
-    def test_anonymous_visitors_are_sent_to_log_in(self, client: Client, db: None) -> None:
+    def test_anonymous_visitors_are_sent_to_log_in(
+        self, client: Client, db: None
+    ) -> None:
         response = client.get("/accounts/profile/")
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")

@@ -32,7 +32,9 @@ class MessageListApiTests:
     def test_before_after_and_limit_page_through_history(
         self, client: Client, room: Room, user: User
     ) -> None:
-        ids = [message_create(room=room, author=user, text=str(n))[0].pk for n in range(10)]
+        ids = [
+            message_create(room=room, author=user, text=str(n))[0].pk for n in range(10)
+        ]
         older = client.get(messages_url(room), {"before": ids[5], "limit": 3}).json()
         assert [m["id"] for m in older["messages"]] == ids[2:5]
         newer = client.get(messages_url(room), {"after": ids[5], "limit": 2}).json()
@@ -95,7 +97,9 @@ class AttachmentUploadApiTests:
         client.get(f"/rooms/{room.slug}/")
         token = client.cookies["csrftoken"].value
         response = client.post(
-            url, {"file": SimpleUploadedFile("a.txt", b"a")}, headers={"X-CSRFToken": token}
+            url,
+            {"file": SimpleUploadedFile("a.txt", b"a")},
+            headers={"X-CSRFToken": token},
         )
         assert response.status_code == 201
 
@@ -133,9 +137,7 @@ class RoomCreateApiTests:
         assert response.status_code == 403
 
     def test_a_body_without_a_name_is_a_bad_request(self, user_client: Client) -> None:
-        response = user_client.post(
-            "/api/rooms", "[]", content_type="application/json"
-        )
+        response = user_client.post("/api/rooms", "[]", content_type="application/json")
         assert response.status_code == 400
 
 

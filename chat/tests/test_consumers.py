@@ -197,8 +197,14 @@ class RoomConsumerSendTests:
             ('{"type": "message"}', "bad_request"),
             ('{"type": "message", "text": 42}', "bad_request"),
             ('{"type": "message", "text": "   "}', "bad_request"),
-            ('{"type": "message", "text": "ok", "client_id": "has space"}', "bad_request"),
-            ('{"type": "message", "text": "ok", "client_id": "' + "x" * 65 + '"}', "bad_request"),
+            (
+                '{"type": "message", "text": "ok", "client_id": "has space"}',
+                "bad_request",
+            ),
+            (
+                '{"type": "message", "text": "ok", "client_id": "' + "x" * 65 + '"}',
+                "bad_request",
+            ),
             ('{"type": "message", "text": "' + "x" * 4001 + '"}', "too_large"),
         ],
     )
@@ -217,7 +223,41 @@ class RoomConsumerSendTests:
             assert frame["message"]["text"] == "still here"
         assert [m.text async for m in Message.objects.all()] == ["still here"]
 
-    async def test_binary_frames_are_a_bad_request(self, room: Room, user: User) -> None:
+    async def test_an_error_names_the_message_it_answers(
+        self, room: Room, user: User
+    ) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/", user=user) as writer:
+            await connected(writer)
+            await writer.send_json_to(
+                {"type": "message", "text": "x" * 4001, "client_id": "long-1"}
+            )
+            error = await writer.receive_json_from()
+            assert (error["code"], error["client_id"]) == ("too_large", "long-1")
+
+    async def test_a_ping_gets_a_pong(self, room: Room) -> None:
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            await connected(reader)
+            await reader.send_json_to({"type": "ping"})
+            assert await reader.receive_json_from() == {"type": "pong"}
+
+    async def test_errors_speak_the_browsers_language(
+        self, room: Room, user: User
+    ) -> None:
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/rooms/{room.slug}/",
+            headers=[ORIGIN, (b"accept-language", b"ru-RU,ru;q=0.9,en;q=0.5")],
+        )
+        await connected(communicator)
+        await communicator.send_json_to({"type": "message", "text": "hi"})
+        error = await communicator.receive_json_from()
+        await communicator.disconnect()
+        assert error["code"] == "auth_required"
+        assert error["detail"] != "Log in to write."
+
+    async def test_binary_frames_are_a_bad_request(
+        self, room: Room, user: User
+    ) -> None:
         async with socket(f"/ws/rooms/{room.slug}/", user=user) as writer:
             await connected(writer)
             await writer.send_to(bytes_data=b"\x00\x01")

@@ -13,7 +13,9 @@ from conftest import image_bytes
 
 
 class MessagePayloadTests:
-    def test_a_text_message_has_the_contract_shape(self, room: Room, user: User) -> None:
+    def test_a_text_message_has_the_contract_shape(
+        self, room: Room, user: User
+    ) -> None:
         message, _ = message_create(room=room, author=user, text="hello")
         payload = message_payload(message)
         assert payload == {

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from chat import selectors
@@ -15,13 +15,17 @@ from chat.services import attachment_create, message_create, room_create
 
 class MessageListTests:
     def test_the_latest_page_comes_oldest_first(self, room: Room, user: User) -> None:
-        ids = [message_create(room=room, author=user, text=str(n))[0].pk for n in range(7)]
+        ids = [
+            message_create(room=room, author=user, text=str(n))[0].pk for n in range(7)
+        ]
         assert [m.pk for m in selectors.message_list(room=room, limit=3)] == ids[4:]
 
     def test_after_without_limit_returns_everything_newer(
         self, room: Room, user: User
     ) -> None:
-        ids = [message_create(room=room, author=user, text=str(n))[0].pk for n in range(70)]
+        ids = [
+            message_create(room=room, author=user, text=str(n))[0].pk for n in range(70)
+        ]
         newer = selectors.message_list(room=room, after=ids[2])
         assert [m.pk for m in newer] == ids[3:]
 

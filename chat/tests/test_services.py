@@ -18,9 +18,7 @@ from conftest import image_bytes
 
 class MessageCreateTests:
     def test_message_is_stored_with_a_utc_stamp(self, room: Room, user: User) -> None:
-        message, created = services.message_create(
-            room=room, author=user, text="hello"
-        )
+        message, created = services.message_create(room=room, author=user, text="hello")
         assert created is True
         stored = Message.objects.get(pk=message.pk)
         assert stored.text == "hello"
@@ -208,11 +206,14 @@ class RoomCreateTests:
         assert first.slug == "book-club"
         assert second.slug == "book-club-2"
 
-    def test_a_name_without_latin_letters_still_gets_a_slug(self, user: User) -> None:
-        room = services.room_create(name="Котики", created_by=user)
-        assert room.name == "Котики"
-        assert room.slug == "room"
-        assert services.room_create(name="Собаки", created_by=user).slug == "room-2"
+    def test_a_cyrillic_name_gets_a_transliterated_slug(self, user: User) -> None:
+        room = services.room_create(name="Котики и ёжики", created_by=user)
+        assert room.name == "Котики и ёжики"
+        assert room.slug == "kotiki-i-ezhiki"
+
+    def test_a_name_without_letters_still_gets_a_slug(self, user: User) -> None:
+        assert services.room_create(name="!!!", created_by=user).slug == "room"
+        assert services.room_create(name="???", created_by=user).slug == "room-2"
 
     @pytest.mark.parametrize("name", ["", "   ", "x" * 81, "evil\u202ename"])
     def test_a_bad_name_is_refused(self, user: User, name: str) -> None:

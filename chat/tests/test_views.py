@@ -27,7 +27,9 @@ class RoomListViewTests:
         assert response["Location"] == "/rooms/garden/"
         assert Room.objects.filter(slug="garden").exists()
 
-    def test_anonymous_visitors_cannot_create_rooms(self, client: Client, db: None) -> None:
+    def test_anonymous_visitors_cannot_create_rooms(
+        self, client: Client, db: None
+    ) -> None:
         response = client.post("/rooms/new/", {"name": "Garden"})
         assert response.status_code == 302
         assert not Room.objects.filter(slug="garden").exists()
@@ -45,7 +47,9 @@ class RoomDetailViewTests:
         assert "<textarea" not in html
         assert response.context["chat_config"]["canWrite"] is False
 
-    def test_logged_in_users_get_a_composer(self, user_client: Client, room: Room) -> None:
+    def test_logged_in_users_get_a_composer(
+        self, user_client: Client, room: Room
+    ) -> None:
         response = user_client.get(room.get_absolute_url())
         assert "<textarea" in response.content.decode()
         assert response.context["chat_config"]["canWrite"] is True
@@ -56,5 +60,10 @@ class RoomDetailViewTests:
     def test_the_page_speaks_russian_to_a_russian_browser(
         self, client: Client, room: Room
     ) -> None:
-        response = client.get(room.get_absolute_url(), headers={"Accept-Language": "ru"})
-        assert '<html lang="ru"' in response.content.decode()
+        response = client.get(
+            room.get_absolute_url(), headers={"Accept-Language": "ru"}
+        )
+        html = response.content.decode()
+        assert '<html lang="ru"' in html
+        assert "Регистрация" in html
+        assert "Sign up" not in html

@@ -24,7 +24,9 @@ def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium is missing at {CHROMIUM}; .ci/run installs it.")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

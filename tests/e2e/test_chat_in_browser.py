@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from websockets.asyncio.client import connect
 
-from conftest import image_bytes
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -57,7 +58,10 @@ class ChatInBrowserTests:
         guest = browser.new_context(viewport={"width": 390, "height": 760})
         writer_page, guest_page = writer.new_page(), guest.new_page()
         for page in (writer_page, guest_page):
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.on(
+                "dialog",
+                lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()),
+            )
 
         sign_up(writer_page, chat_server, "writer", "Wanda Writer")
         guest_page.goto(f"{chat_server.url}/rooms/general/")
@@ -82,19 +86,20 @@ class ChatInBrowserTests:
         assert guest_page.locator(f"{MESSAGES} img[src=x]").count() == 0
 
         picture = tmp_path / "sunset.png"
-        picture.write_bytes(image_bytes((800, 500)))
+        sunset(picture)
         writer_page.locator("[data-file-input]").set_input_files(str(picture))
         expect(message(guest_page, "sunset.png")).to_have_count(1)
         writer_image = message(writer_page, "sunset.png").locator("img")
         expect(writer_image).to_be_visible()
         writer_page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=writer_image.element_handle()
+            "img => img.complete && img.naturalWidth > 0",
+            arg=writer_image.element_handle(),
         )
         assert message(guest_page, "sunset.png").locator("img").count() == 0
 
         payload = guest_page.evaluate(
             "url => fetch(url).then(r => r.json())",
-            f"/api/rooms/general/messages?limit=1",
+            "/api/rooms/general/messages?limit=1",
         )
         attachment = payload["messages"][-1]["attachment"]
         assert attachment["name"] == "sunset.png"
@@ -127,7 +132,13 @@ class ChatInBrowserTests:
         expect(page.locator('[data-chat-status][data-state="live"]')).to_have_count(0)
         chat_server.start()
         cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
-        asyncio.run(post_over_socket(chat_server, cookie, ["while you were away"]))
+        # Playwright's sync API owns this thread's event loop; the socket
+        # client gets a thread of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(
+                asyncio.run,
+                post_over_socket(chat_server, cookie, ["while you were away"]),
+            ).result(timeout=30)
 
         live(page)
         expect(message(page, "while you were away")).to_have_count(1)
@@ -137,6 +148,15 @@ class ChatInBrowserTests:
         expect(message(page, "before the restart")).to_have_count(1)
         expect(message(page, "while you were away")).to_have_count(1)
         context.close()
+
+
+def sunset(path: Path) -> None:
+    """Write a small evening-sky picture: an orange-to-violet gradient."""
+    sky = Image.linear_gradient("L").resize((800, 500))
+    Image.merge(
+        "RGB",
+        (sky.point(lambda v: 255 - v // 3), sky.point(lambda v: 140 - v // 3), sky),
+    ).save(path)
 
 
 async def post_over_socket(server: ChatServer, cookie: str, texts: list[str]) -> None:

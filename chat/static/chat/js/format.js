@@ -1,0 +1,78 @@
+// Formatting of times and sizes in the reader's locale.
+
+const pageLocale = () => document.documentElement.lang || undefined;
+
+const sameDay = (a, b) =>
+  a.getFullYear() === b.getFullYear() &&
+  a.getMonth() === b.getMonth() &&
+  a.getDate() === b.getDate();
+
+export function parseDate(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export function formatFullDateTime(date) {
+  return date.toLocaleString(pageLocale(), { dateStyle: "full", timeStyle: "medium" });
+}
+
+// A message's time: "14:03" today, "Yesterday 14:03", otherwise with the date.
+export function formatMessageTime(date, strings = {}, now = new Date()) {
+  const time = date.toLocaleTimeString(pageLocale(), { hour: "numeric", minute: "2-digit" });
+  if (sameDay(date, now)) {
+    return time;
+  }
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (strings.yesterday && sameDay(date, yesterday)) {
+    return `${strings.yesterday} ${time}`;
+  }
+  const options = { day: "numeric", month: "short" };
+  if (date.getFullYear() !== now.getFullYear()) {
+    options.year = "numeric";
+  }
+  return `${date.toLocaleDateString(pageLocale(), options)} ${time}`;
+}
+
+// "5 minutes ago" for recent times, the local date and time otherwise.
+export function formatRelative(date, now = new Date()) {
+  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
+  const abs = Math.abs(seconds);
+  if (typeof Intl !== "undefined" && Intl.RelativeTimeFormat && abs < 7 * 86400) {
+    const format = new Intl.RelativeTimeFormat(pageLocale(), { numeric: "auto" });
+    if (abs < 60) return format.format(0, "second");
+    if (abs < 3600) return format.format(Math.round(seconds / 60), "minute");
+    if (abs < 86400) return format.format(Math.round(seconds / 3600), "hour");
+    return format.format(Math.round(seconds / 86400), "day");
+  }
+  return date.toLocaleString(pageLocale(), { dateStyle: "medium", timeStyle: "short" });
+}
+
+const SIZE_UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"];
+
+export function formatSize(bytes) {
+  let value = Number(bytes) || 0;
+  let unit = 0;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  try {
+    return new Intl.NumberFormat(pageLocale(), {
+      style: "unit",
+      unit: SIZE_UNITS[unit],
+      unitDisplay: "short",
+      maximumFractionDigits: digits,
+    }).format(value);
+  } catch {
+    return `${value.toFixed(digits)} ${["B", "KB", "MB", "GB"][unit]}`;
+  }
+}
+
+// Fill "%(name)s" placeholders of a translated string.
+export function interpolate(template, values) {
+  return String(template).replace(/%\((\w+)\)s/g, (match, key) =>
+    key in values ? String(values[key]) : match,
+  );
+}

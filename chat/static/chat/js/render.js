@@ -1,0 +1,207 @@
+// Builds the DOM of a message. User-supplied text only ever goes through
+// text nodes and attributes set on elements made here: never innerHTML.
+import { formatFullDateTime, formatMessageTime, formatSize, parseDate } from "./format.js";
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?'"»”’…]+$/;
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+// Cut punctuation that ends a sentence rather than the URL, keeping a ")"
+// that closes a "(" inside the URL (as in Wikipedia links).
+function trimUrl(candidate) {
+  let url = candidate;
+  for (;;) {
+    const before = url;
+    url = url.replace(TRAILING_PUNCTUATION, "");
+    if (url.endsWith(")")) {
+      const open = (url.match(/\(/g) || []).length;
+      const close = (url.match(/\)/g) || []).length;
+      if (close > open) url = url.slice(0, -1);
+    }
+    if (url === before) return url;
+  }
+}
+
+function safeHttpUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// Only URLs of this site (the attachment links the server gives) are used.
+export function sameOriginUrl(path) {
+  if (typeof path !== "string" || path === "") return null;
+  try {
+    const url = new URL(path, window.location.href);
+    return url.origin === window.location.origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// Append ``text`` to ``parent`` as text nodes, with http(s) URLs as links.
+export function appendLinkified(parent, text) {
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const raw = trimUrl(match[0]);
+    const href = safeHttpUrl(raw);
+    if (!href) continue;
+    if (match.index > last) {
+      parent.append(document.createTextNode(text.slice(last, match.index)));
+    }
+    const link = el("a", "message-link", raw);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer nofollow";
+    parent.append(link);
+    last = match.index + raw.length;
+  }
+  if (last < text.length) {
+    parent.append(document.createTextNode(text.slice(last)));
+  }
+}
+
+function renderTime(iso, strings) {
+  const time = el("time", "message-time");
+  time.dataset.messageTime = "";
+  const date = parseDate(iso);
+  if (date) {
+    time.dateTime = iso;
+    time.textContent = formatMessageTime(date, strings);
+    time.title = formatFullDateTime(date);
+  }
+  return time;
+}
+
+function renderChip(attachment, href) {
+  const chip = el(href ? "a" : "span", "attachment-chip");
+  chip.dataset.attachmentChip = "";
+  if (href) {
+    chip.href = href;
+    chip.download = attachment.name || "";
+  }
+  chip.append(el("span", "chip-icon"));
+  const name = el("span", "chip-name", attachment.name || "");
+  name.dataset.attachmentName = "";
+  chip.append(name);
+  const size = el("span", "chip-size", formatSize(attachment.size));
+  size.dataset.attachmentSize = "";
+  chip.append(size);
+  return chip;
+}
+
+function renderAttachment(attachment, options) {
+  const box = el("div", "message-attachment");
+  box.dataset.messageAttachment = "";
+  const { canWrite, strings } = options;
+  if (!canWrite) {
+    // Guests may not fetch the file or its thumbnail: name and size only.
+    box.append(renderChip(attachment, null));
+    const hint = el("a", "attachment-hint", strings.loginToSee || "");
+    hint.href = strings.loginUrl || "/accounts/login/";
+    box.append(hint);
+    return box;
+  }
+  const url = sameOriginUrl(attachment.url);
+  const thumbnail = sameOriginUrl(attachment.thumbnail_url);
+  if (url && thumbnail) {
+    const figure = el("figure", "attachment-figure");
+    const link = el("a", "attachment-image-link");
+    link.href = url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    const image = el("img", "attachment-image");
+    image.dataset.attachmentImage = "";
+    image.alt = attachment.name || "";
+    image.loading = "lazy";
+    image.decoding = "async";
+    image.src = thumbnail;
+    link.append(image);
+    // The name and size, as a link that downloads the original.
+    const caption = el("figcaption", "attachment-caption");
+    const download = el("a", "attachment-download");
+    download.href = url;
+    download.download = attachment.name || "";
+    const name = el("span", "chip-name", attachment.name || "");
+    name.dataset.attachmentName = "";
+    const size = el("span", "chip-size", formatSize(attachment.size));
+    size.dataset.attachmentSize = "";
+    download.append(name, size);
+    caption.append(download);
+    figure.append(link, caption);
+    box.append(figure);
+    return box;
+  }
+  box.append(renderChip(attachment, url));
+  return box;
+}
+
+function renderShell(author, created, strings) {
+  const item = el("li", "message");
+  const meta = el("div", "message-meta");
+  const name = el("span", "message-author", author);
+  name.dataset.messageAuthor = "";
+  meta.append(name, renderTime(created, strings));
+  item.append(meta);
+  return item;
+}
+
+function renderText(text) {
+  const body = el("div", "message-text");
+  body.dataset.messageText = "";
+  appendLinkified(body, text);
+  return body;
+}
+
+// A stored message from the server.
+export function renderMessage(message, options) {
+  const item = renderShell(String(message.author ?? ""), message.created, options.strings);
+  item.dataset.messageId = String(message.id);
+  if (message.text) item.append(renderText(String(message.text)));
+  if (message.attachment) item.append(renderAttachment(message.attachment, options));
+  return item;
+}
+
+// A message of ours the server has not confirmed yet.
+export function renderPending({ clientId, author, text, file, strings }) {
+  const item = renderShell(author, new Date().toISOString(), strings);
+  item.classList.add("is-pending");
+  item.dataset.clientId = clientId;
+  item.dataset.pending = "";
+  if (text) item.append(renderText(text));
+  if (file) {
+    const box = el("div", "message-attachment");
+    box.append(renderChip({ name: file.name, size: file.size }, null));
+    item.append(box);
+  }
+  const status = el("div", "message-status");
+  status.dataset.messageStatus = "";
+  item.append(status);
+  return item;
+}
+
+// Show on a pending message what is happening to it, with optional actions.
+export function setPendingStatus(item, { state, text, actions = [] }) {
+  const status = item.querySelector("[data-message-status]");
+  if (!status) return;
+  item.classList.toggle("is-failed", state === "failed");
+  if (state === "failed") item.dataset.failed = "";
+  else delete item.dataset.failed;
+  status.replaceChildren();
+  if (text) status.append(el("span", "message-status-text", text));
+  for (const action of actions) {
+    const button = el("button", "link-button", action.label);
+    button.type = "button";
+    button.addEventListener("click", action.run);
+    status.append(button);
+  }
+}

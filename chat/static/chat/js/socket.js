@@ -1,0 +1,325 @@
+// The room's WebSocket: reconnects with backoff, resumes after the last
+// message seen, and delivers our messages exactly once. An outgoing message
+// stays in the outbox, and is sent again on every new connection with the
+// same client_id, until its echo arrives; the server stores a client_id once.
+
+// Waits between attempts grow by half each time, from 0.5 s to 15 s: a
+// server back after a restart of a few seconds is found within seconds.
+const BACKOFF_START_MS = 500;
+const BACKOFF_FACTOR = 1.5;
+const BACKOFF_MAX_MS = 15000;
+// With no frame for this long, an open socket is taken for dead.
+const DEAD_AFTER_MS = 45000;
+// After this much silence the socket asks the server for a sign of life.
+const PROBE_AFTER_MS = 25000;
+// How long an answer to that question may take.
+const PROBE_GRACE_MS = 10000;
+const WATCH_EVERY_MS = 5000;
+// A handshake that has not finished by then is abandoned and tried again.
+const OPEN_TIMEOUT_MS = 10000;
+// Close codes the server uses (chat/consumers.py).
+const CLOSE_NOT_FOUND = 4404;
+const CLOSE_DEAD = 4000;
+
+export const Status = Object.freeze({
+  CONNECTING: "connecting",
+  LIVE: "live",
+  RECONNECTING: "reconnecting",
+  OFFLINE: "offline",
+});
+
+export function socketUrl(path, after) {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  const query = after ? `?after=${encodeURIComponent(after)}` : "";
+  return `${scheme}://${window.location.host}${path}${query}`;
+}
+
+export class ChatSocket {
+  // path: the socket path; getAfter(): the newest message id already held
+  // (or null); onFrame(frame): every frame but the answers the socket keeps;
+  // onStatus(status); onBlame(clientId, errorFrame): an error answered the
+  // message clientId; onFatal(reason): the socket gave up for good.
+  constructor({ path, getAfter, onFrame, onStatus, onBlame, onFatal }) {
+    this.path = path;
+    this.getAfter = getAfter;
+    this.onFrame = onFrame;
+    this.onStatus = onStatus;
+    this.onBlame = onBlame;
+    this.onFatal = onFatal;
+    this.ws = null;
+    this.status = null;
+    this.everLive = false;
+    this.stopped = false;
+    this.suspended = false;
+    this.attempt = 0;
+    this.retryTimer = 0;
+    this.openTimer = 0;
+    this.watchTimer = 0;
+    this.pauseTimer = 0;
+    this.paused = false;
+    // clientId -> encoded frame, in the order the messages were written.
+    this.outbox = new Map();
+    // What was sent on the current connection and not echoed yet, in order:
+    // {clientId, error}. Error frames name no message, but the server answers
+    // a connection's frames in order, so the oldest unanswered send is blamed;
+    // if its echo comes after all, the blame passes to the next one.
+    this.inflight = [];
+    this.lastFrameAt = 0;
+    this.probeSentAt = 0;
+
+    window.addEventListener("online", () => this.reconnectNow());
+    window.addEventListener("offline", () => {
+      if (!this.isOpen()) this.setStatus(Status.OFFLINE);
+    });
+    // Leaving the page closes the socket quietly (no "reconnecting" flash,
+    // and the page may enter the back-forward cache); coming back reopens it.
+    window.addEventListener("pagehide", () => this.suspend());
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) this.resume();
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.reconnectNow();
+    });
+  }
+
+  isOpen() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  setStatus(status) {
+    if (status === this.status) return;
+    this.status = status;
+    this.onStatus(status);
+  }
+
+  start() {
+    this.setStatus(Status.CONNECTING);
+    this.connect(false);
+  }
+
+  connect(resume) {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = 0;
+    if (this.stopped) return;
+    const after = resume ? this.getAfter() : null;
+    let ws;
+    try {
+      ws = new WebSocket(socketUrl(this.path, after));
+    } catch (error) {
+      console.warn("chat: cannot open the socket", error);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    clearTimeout(this.openTimer);
+    this.openTimer = setTimeout(() => {
+      if (ws !== this.ws || ws.readyState !== WebSocket.CONNECTING) return;
+      this.ws = null;
+      ws.close();
+      this.scheduleReconnect();
+    }, OPEN_TIMEOUT_MS);
+    ws.addEventListener("open", () => this.handleOpen(ws));
+    ws.addEventListener("message", (event) => this.handleMessage(ws, event));
+    ws.addEventListener("close", (event) => this.handleClose(ws, event));
+  }
+
+  handleOpen(ws) {
+    if (ws !== this.ws) return;
+    clearTimeout(this.openTimer);
+    this.inflight = [];
+    this.lastFrameAt = Date.now();
+    this.probeSentAt = 0;
+    clearInterval(this.watchTimer);
+    this.watchTimer = setInterval(() => this.watch(ws), WATCH_EVERY_MS);
+    this.flush();
+  }
+
+  handleMessage(ws, event) {
+    if (ws !== this.ws) return;
+    this.lastFrameAt = Date.now();
+    this.probeSentAt = 0;
+    if (this.status !== Status.LIVE) {
+      // The first frame (the history) proves the connection works.
+      this.attempt = 0;
+      this.everLive = true;
+      this.setStatus(Status.LIVE);
+    }
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      console.warn("chat: a frame that is not JSON was ignored");
+      return;
+    }
+    if (!frame || typeof frame !== "object") return;
+    if (frame.type === "message" && frame.client_id) {
+      this.acknowledge(frame.client_id);
+    } else if (frame.type === "error") {
+      if (this.blame(frame)) return;
+    } else if (frame.type === "pong" || frame.type === "heartbeat" || frame.type === "ping") {
+      return;
+    }
+    this.onFrame(frame);
+  }
+
+  handleClose(ws, event) {
+    if (ws !== this.ws) return;
+    clearTimeout(this.openTimer);
+    clearInterval(this.watchTimer);
+    this.ws = null;
+    this.inflight = [];
+    if (event.code === CLOSE_NOT_FOUND) {
+      this.stopped = true;
+      this.setStatus(Status.OFFLINE);
+      this.onFatal("not_found");
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    if (this.stopped) return;
+    const offline = navigator.onLine === false;
+    this.setStatus(offline ? Status.OFFLINE : this.everLive ? Status.RECONNECTING : Status.CONNECTING);
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * BACKOFF_FACTOR ** this.attempt);
+    this.attempt += 1;
+    // Jitter keeps a room's readers from all coming back in the same instant.
+    const delay = base / 2 + Math.random() * (base / 2);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(true), delay);
+  }
+
+  suspend() {
+    if (this.stopped) return;
+    this.suspended = true;
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.openTimer);
+    clearInterval(this.watchTimer);
+    this.retryTimer = 0;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close(1000, "page hidden");
+  }
+
+  resume() {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.stopped = false;
+    this.attempt = 0;
+    this.setStatus(Status.RECONNECTING);
+    this.connect(true);
+  }
+
+  // Skip the wait when the network or the tab comes back.
+  reconnectNow() {
+    if (this.stopped || this.ws !== null || !this.retryTimer) return;
+    this.connect(true);
+  }
+
+  watch(ws) {
+    if (ws !== this.ws || !this.isOpen()) return;
+    const now = Date.now();
+    const silence = now - this.lastFrameAt;
+    if (this.probeSentAt && silence >= DEAD_AFTER_MS && now - this.probeSentAt >= PROBE_GRACE_MS) {
+      console.warn("chat: no frame for %d s, reconnecting", Math.round(silence / 1000));
+      this.ws = null;
+      clearInterval(this.watchTimer);
+      try {
+        ws.close(CLOSE_DEAD, "silent");
+      } catch {
+        // Closing a dead socket may throw; it is being replaced anyway.
+      }
+      this.inflight = [];
+      this.scheduleReconnect();
+      return;
+    }
+    if (!this.probeSentAt && silence >= PROBE_AFTER_MS) {
+      this.probeSentAt = now;
+      // With sends awaiting an answer, their answers are the sign of life.
+      if (this.inflight.length === 0) this.probe();
+    }
+  }
+
+  // Ask the server for a sign of life; it answers {"type": "pong"}.
+  probe() {
+    try {
+      this.ws.send(JSON.stringify({ type: "ping" }));
+    } catch {
+      // The watchdog will notice.
+    }
+  }
+
+  // Queue the message and send it now if connected.
+  send(clientId, text) {
+    const frame = JSON.stringify({ type: "message", text, client_id: clientId });
+    this.outbox.set(clientId, frame);
+    if (this.isOpen() && !this.paused) this.transmit(clientId, frame);
+  }
+
+  transmit(clientId, frame) {
+    try {
+      this.ws.send(frame);
+      this.inflight.push({ clientId, error: null });
+    } catch (error) {
+      console.warn("chat: send failed; the message waits for the next connection", error);
+    }
+  }
+
+  flush() {
+    if (!this.isOpen() || this.paused) return;
+    for (const [clientId, frame] of this.outbox) this.transmit(clientId, frame);
+  }
+
+  // Stop sending ``clientId`` (it failed, or the writer gave it up).
+  drop(clientId) {
+    this.outbox.delete(clientId);
+  }
+
+  acknowledge(clientId) {
+    this.outbox.delete(clientId);
+    const index = this.inflight.findIndex((entry) => entry.clientId === clientId);
+    if (index < 0) return;
+    const [entry] = this.inflight.splice(index, 1);
+    this.inflight = this.inflight.filter((other) => other.clientId !== clientId);
+    if (entry.error) {
+      // The error was not this message's: pass it to the next one waiting.
+      const next = this.inflight.slice(index).find((other) => !other.error);
+      if (next) this.assign(next, entry.error);
+    }
+  }
+
+  // Attribute an error frame to a sent message; false if none is waiting.
+  blame(frame) {
+    let entry;
+    if (frame.client_id) {
+      entry = this.inflight.find((other) => other.clientId === frame.client_id);
+    } else {
+      entry = this.inflight.find((other) => !other.error);
+    }
+    if (!entry) return false;
+    this.assign(entry, frame);
+    return true;
+  }
+
+  assign(entry, frame) {
+    entry.error = frame;
+    if (frame.code === "rate_limited") {
+      this.pause(Number(frame.retry_after) || 1);
+    } else {
+      this.outbox.delete(entry.clientId);
+    }
+    this.onBlame(entry.clientId, frame);
+  }
+
+  // The server asked us to slow down: hold the outbox, then send it again.
+  pause(seconds) {
+    this.paused = true;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => {
+      this.paused = false;
+      this.inflight = [];
+      this.flush();
+    }, Math.min(seconds, 300) * 1000);
+  }
+}

@@ -41,6 +41,20 @@ async def socket(
         await communicator.disconnect()
 
 
+@asynccontextmanager
+async def writer_and_reader(
+    room: Room, user: User
+) -> AsyncIterator[tuple[WebsocketCommunicator, WebsocketCommunicator]]:
+    """Connect a logged-in writer and a guest reader, both past their history."""
+    async with (
+        socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
+        socket(f"/ws/rooms/{room.slug}/") as reader,
+    ):
+        await connected(writer)
+        await connected(reader)
+        yield writer, reader
+
+
 async def connected(communicator: WebsocketCommunicator) -> dict[str, Any]:
     """Connect and return the history frame."""
     ok, _ = await communicator.connect()
@@ -136,12 +150,7 @@ class RoomConsumerSendTests:
     async def test_a_logged_in_user_sends_to_everyone_in_the_room(
         self, room: Room, user: User
     ) -> None:
-        async with (
-            socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
-            socket(f"/ws/rooms/{room.slug}/") as reader,
-        ):
-            await connected(writer)
-            await connected(reader)
+        async with writer_and_reader(room, user) as (writer, reader):
             await writer.send_json_to(
                 {"type": "message", "text": "hi <b>all</b>", "client_id": "k1"}
             )
@@ -171,12 +180,7 @@ class RoomConsumerSendTests:
     async def test_a_repeated_client_id_is_stored_once_and_echoed_to_the_sender(
         self, room: Room, user: User
     ) -> None:
-        async with (
-            socket(f"/ws/rooms/{room.slug}/", user=user) as writer,
-            socket(f"/ws/rooms/{room.slug}/") as reader,
-        ):
-            await connected(writer)
-            await connected(reader)
+        async with writer_and_reader(room, user) as (writer, reader):
             frame = {"type": "message", "text": "retry me", "client_id": "dup-1"}
             await writer.send_json_to(frame)
             first = await writer.receive_json_from()

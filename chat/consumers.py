@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import (
@@ -15,16 +16,21 @@ from django.utils.translation.trans_real import (
     parse_accept_lang_header,
 )
 
-from chat import events, protocol, selectors, services
-from chat.exceptions import BadRequest, ChatError, NotFound
+from accounts.sessions import session_user
+from chat import protocol, selectors, services
+from chat.exceptions import AuthRequired, BadRequest, ChatError, NotFound
+from chat.hub import get_hub
 from chat.models import Room
 from chat.payloads import message_payload
 
 logger = logging.getLogger(__name__)
 
-# Close codes in the private range 4000-4999.
-CLOSE_NOT_FOUND = 4404
+# Close codes. 1013 (try again later) tells a client that fell too far
+# behind to reconnect with ?after= and catch up.
+CLOSE_TOO_SLOW = 1013
 CLOSE_BAD_REQUEST = 4400
+CLOSE_LOGGED_OUT = 4401
+CLOSE_NOT_FOUND = 4404
 
 
 def _parse_after(query_string: bytes) -> int | None:
@@ -49,12 +55,24 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
     return translation.get_language() or "en"
 
 
-def _history(room: Room, after: int | None) -> tuple[str, int]:
-    """Return the encoded history frame and the newest id it covers."""
-    messages = selectors.message_list(room=room, after=after)
+def _history(room: Room, after: int | None, up_to: int) -> str:
+    """Return the encoded history frame: messages up to ``up_to``."""
+    messages = selectors.message_list(room=room, after=after, up_to=up_to)
     payloads = [message_payload(message, room_slug=room.slug) for message in messages]
-    newest = messages[-1].pk if messages else (after or 0)
-    return protocol.history_frame(payloads), newest
+    return protocol.history_frame(payloads)
+
+
+def _post(
+    room: Room, session_key: str | None, command: protocol.SendMessage
+) -> tuple[object, bool]:
+    # The login is checked again on every send: it may have ended since the
+    # socket opened (logout, password change, deactivation).
+    author = session_user(session_key)
+    if author is None:
+        raise AuthRequired(_("Log in to write."))
+    return services.message_create(
+        room=room, author=author, text=command.text, client_id=command.client_id
+    )
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -62,17 +80,25 @@ class RoomConsumer(AsyncWebsocketConsumer):
     One socket in one room.
 
     Anyone may connect and read; only logged-in users may send. The first
-    frame is the history; live messages follow, each once.
+    frame is the history; the room's later messages follow from the process
+    hub, each once and in id order. All frames go out through one bounded
+    queue; a socket that lets it fill up is closed and catches up later.
     """
 
     room: Room
-    group: str
     language = "en"
-    # Broadcasts of messages at or below this id were already in the history.
+    joined = False
+    # Messages at or below this id were in the history or are known to the
+    # client (its ?after=).
     seen_up_to = 0
+    writer: asyncio.Task[None] | None = None
+    closing: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.language = _language(self.scope.get("headers", []))
+        self.outbox: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(
+            settings.SOCKET_QUEUE_LIMIT
+        )
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             with translation.override(self.language):
@@ -86,20 +112,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=protocol.error_frame(error))
             await self.close(code=CLOSE_BAD_REQUEST)
             return
-        # Join before reading the history: a message committed after the
-        # read is then sure to arrive as a broadcast.
-        self.group = events.room_group_name(self.room.slug)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        frame, self.seen_up_to = await database_sync_to_async(_history)(
-            self.room, after
-        )
+        delivered = await get_hub().join(self.room, self)
+        self.joined = True
+        frame = await database_sync_to_async(_history)(self.room, after, delivered)
+        self.seen_up_to = max(delivered, after or 0)
         await self.send(text_data=frame)
+        self.writer = asyncio.get_running_loop().create_task(self._write())
         logger.info("join %s by %s", self.room.slug, self._who())
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.writer is not None:
+            self.writer.cancel()
+        if self.joined:
+            self.joined = False
+            await get_hub().leave(self.room.slug, self)
             logger.info("leave %s by %s (%s)", self.room.slug, self._who(), code)
 
     async def receive(
@@ -108,7 +135,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         with translation.override(self.language):
             frame = await self._answer(text_data)
         if frame is not None:
-            await self.send(text_data=frame)
+            self.deliver(None, frame)
 
     async def _answer(self, text_data: str | None) -> str | None:
         """Perform what the client's frame asks; return a reply for it alone."""
@@ -117,25 +144,57 @@ class RoomConsumer(AsyncWebsocketConsumer):
             command = protocol.parse_client_frame(text_data)
             if isinstance(command, protocol.Ping):
                 return protocol.PONG_FRAME
-            message, created = await database_sync_to_async(services.message_create)(
-                room=self.room,
-                author=self.scope["user"],
-                text=command.text,
-                client_id=command.client_id,
+            message, created = await database_sync_to_async(_post)(
+                self.room, self.session_key(), command
             )
         except ChatError as error:
             if error.client_id is None and isinstance(command, protocol.SendMessage):
                 error.client_id = command.client_id
             return protocol.error_frame(error)
         if created:
-            return None  # The broadcast brings it to this socket too.
+            return None  # The hub brings it to this socket too.
         # A retry: the room heard it already; only the sender needs it again.
         # The message comes with room, author and attachment loaded.
         return protocol.message_frame(message_payload(message), command.client_id)
 
-    async def chat_message(self, event: dict[str, Any]) -> None:
-        if event["id"] > self.seen_up_to:
-            await self.send(text_data=event["text"])
+    # What the hub calls ---------------------------------------------------
+
+    def deliver(self, message_id: int | None, frame: str) -> None:
+        try:
+            self.outbox.put_nowait((message_id, frame))
+        except asyncio.QueueFull:
+            self._cut_off(CLOSE_TOO_SLOW, "too slow")
+
+    def session_key(self) -> str | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return self.scope["session"].session_key
+
+    def end_session(self) -> None:
+        self._cut_off(CLOSE_LOGGED_OUT, "logged out")
+
+    # Sending -------------------------------------------------------------
+
+    async def _write(self) -> None:
+        """Send queued frames in order; skip messages the client already has."""
+        while True:
+            message_id, frame = await self.outbox.get()
+            if message_id is None or message_id > self.seen_up_to:
+                await self.send(text_data=frame)
+
+    def _cut_off(self, code: int, reason: str) -> None:
+        if not self.joined:
+            return
+        logger.warning("closing %s in %s: %s", self._who(), self.room.slug, reason)
+        self.joined = False
+        if self.writer is not None:
+            self.writer.cancel()
+        self.closing = asyncio.get_running_loop().create_task(self._close(code))
+
+    async def _close(self, code: int) -> None:
+        await get_hub().leave(self.room.slug, self)
+        await self.close(code=code)
 
     def _who(self) -> str:
         user = self.scope.get("user")

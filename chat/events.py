@@ -1,5 +1,5 @@
 """
-The only publisher to the channel layer.
+The only publisher of chat events.
 
 Services call these functions after their transaction commits, so no reader
 ever hears of a message that is not stored.
@@ -7,10 +7,14 @@ ever hears of a message that is not stored.
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import logging
 
-# Layer event types map to consumer handlers: "chat.message" -> chat_message.
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Layer event types map to handlers: "chat.message" -> Hub.accept.
 MESSAGE_EVENT = "chat.message"
 
 
@@ -19,14 +23,32 @@ def room_group_name(slug: str) -> str:
     return f"room.{slug}"
 
 
-def message_broadcast(*, room_slug: str, message_id: int, frame: str) -> None:
+def message_broadcast(
+    *, room_slug: str, message_id: int, prev_id: int, frame: str
+) -> None:
     """
     Send the already encoded ``frame`` to every socket in the room.
 
-    The frame is encoded once per message; consumers write it as it is.
+    The frame is encoded once per message. This process's sockets get it at
+    once; other processes through the channel layer, one layer message per
+    process. ``prev_id`` is the room's message before this one, which lets a
+    receiver notice a broadcast it never got.
     """
+    from chat.hub import publish_local
+
+    event = {
+        "type": MESSAGE_EVENT,
+        "room": room_slug,
+        "id": message_id,
+        "prev_id": prev_id,
+        "text": frame,
+    }
+    publish_local(event)
     layer = get_channel_layer()
-    async_to_sync(layer.group_send)(
-        room_group_name(room_slug),
-        {"type": MESSAGE_EVENT, "id": message_id, "text": frame},
-    )
+    if isinstance(layer, InMemoryChannelLayer):
+        return  # One process: it heard the message already.
+    try:
+        async_to_sync(layer.group_send)(room_group_name(room_slug), event)
+    except Exception:
+        # Stored is stored: other processes catch up from the database.
+        logger.exception("broadcast of message %s failed", message_id)

@@ -27,6 +27,8 @@ class Room(models.Model):
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     last_message_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # The newest message's id; it only grows (see Message).
+    last_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

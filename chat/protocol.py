@@ -19,6 +19,7 @@ MESSAGE = "message"
 ERROR = "error"
 PING = "ping"
 PONG = "pong"
+HEARTBEAT = "heartbeat"
 
 # A frame carries at most a 4000-character text; anything far larger is not
 # a message, and parsing it would only cost memory.
@@ -90,6 +91,11 @@ def history_frame(messages: list[dict[str, Any]]) -> str:
 
 def message_frame(message: dict[str, Any], client_id: str | None) -> str:
     return encode({"type": MESSAGE, "message": message, "client_id": client_id})
+
+
+def heartbeat_frame(last_id: int) -> str:
+    """Tell a socket it is alive and the newest id of its room."""
+    return encode({"type": HEARTBEAT, "last_id": last_id})
 
 
 PONG_FRAME = encode({"type": PONG})

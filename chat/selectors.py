@@ -33,6 +33,7 @@ def message_list(
     room: Room,
     before: int | None = None,
     after: int | None = None,
+    up_to: int | None = None,
     limit: int | None = None,
 ) -> list[Message]:
     """
@@ -41,8 +42,11 @@ def message_list(
     With ``after``, the first messages newer than that id; otherwise the
     latest ones, older than ``before`` when it is given. Without ``limit``
     and with ``after``, every newer message: a reader catching up needs all.
+    ``up_to`` leaves out messages newer than that id.
     """
     queryset = message_queryset().filter(room=room)
+    if up_to is not None:
+        queryset = queryset.filter(id__lte=up_to)
     if before is not None:
         queryset = queryset.filter(id__lt=before)
     if after is not None:

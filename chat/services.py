@@ -79,7 +79,9 @@ def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Mes
     message = Message.objects.create(
         room=locked, author=author, text=text, created=now, client_id=client_id
     )
-    Room.objects.filter(pk=room.pk).update(last_message_at=now)
+    Room.objects.filter(pk=room.pk).update(
+        last_message_at=now, last_message_id=message.pk
+    )
     # A new message has no attachment yet; say so instead of querying.
     Message.attachment.related.set_cached_value(message, None)
     return message
@@ -87,10 +89,15 @@ def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Mes
 
 def _publish(message: Message, client_id: str | None) -> None:
     frame = protocol.message_frame(message_payload(message), client_id)
+    prev_id = message.room.last_message_id or 0  # Read under the room lock.
     transaction.on_commit(
         lambda: events.message_broadcast(
-            room_slug=message.room.slug, message_id=message.pk, frame=frame
-        )
+            room_slug=message.room.slug,
+            message_id=message.pk,
+            prev_id=prev_id,
+            frame=frame,
+        ),
+        robust=True,
     )
 
 

@@ -230,3 +230,7 @@ HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE_SIZE = 200
 CSRF_FAILURE_VIEW = "chat.api.csrf_failure"
 FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_SECONDS", "15"))
+# Frames a socket may have queued before it counts as too slow and is cut
+# off (it then reconnects and catches up).
+SOCKET_QUEUE_LIMIT = int(os.environ.get("SOCKET_QUEUE_LIMIT", "2000"))

@@ -8,17 +8,22 @@
 const BACKOFF_START_MS = 500;
 const BACKOFF_FACTOR = 1.5;
 const BACKOFF_MAX_MS = 15000;
-// With no frame for this long, an open socket is taken for dead.
-const DEAD_AFTER_MS = 45000;
+// The server sends a heartbeat every 15 s. With no frame for this long, an
+// open socket is taken for dead.
+const DEAD_AFTER_MS = 30000;
 // After this much silence the socket asks the server for a sign of life.
-const PROBE_AFTER_MS = 25000;
+const PROBE_AFTER_MS = 20000;
 // How long an answer to that question may take.
-const PROBE_GRACE_MS = 10000;
-const WATCH_EVERY_MS = 5000;
+const PROBE_GRACE_MS = 8000;
+const WATCH_EVERY_MS = 2000;
+// A heartbeat naming a newer message than we hold may race the message
+// itself; a gap still open after this long is closed by reconnecting.
+const BEHIND_GRACE_MS = 3000;
 // A handshake that has not finished by then is abandoned and tried again.
 const OPEN_TIMEOUT_MS = 10000;
 // Close codes the server uses (chat/consumers.py).
 const CLOSE_NOT_FOUND = 4404;
+const CLOSE_LOGGED_OUT = 4401;
 const CLOSE_DEAD = 4000;
 
 export const Status = Object.freeze({
@@ -156,7 +161,10 @@ export class ChatSocket {
       this.acknowledge(frame.client_id);
     } else if (frame.type === "error") {
       if (this.blame(frame)) return;
-    } else if (frame.type === "pong" || frame.type === "heartbeat" || frame.type === "ping") {
+    } else if (frame.type === "heartbeat") {
+      this.checkBehind(ws, Number(frame.last_id) || 0);
+      return;
+    } else if (frame.type === "pong") {
       return;
     }
     this.onFrame(frame);
@@ -168,6 +176,12 @@ export class ChatSocket {
     clearInterval(this.watchTimer);
     this.ws = null;
     this.inflight = [];
+    if (event.code === CLOSE_LOGGED_OUT) {
+      // The login ended elsewhere: reload to show the page as it now is.
+      this.stopped = true;
+      window.location.reload();
+      return;
+    }
     if (event.code === CLOSE_NOT_FOUND) {
       this.stopped = true;
       this.setStatus(Status.OFFLINE);
@@ -175,6 +189,16 @@ export class ChatSocket {
       return;
     }
     this.scheduleReconnect();
+  }
+
+  checkBehind(ws, lastId) {
+    if (lastId <= (this.getAfter() || 0)) return;
+    clearTimeout(this.behindTimer);
+    this.behindTimer = setTimeout(() => {
+      if (ws !== this.ws || lastId <= (this.getAfter() || 0)) return;
+      console.warn("chat: missed messages up to %d, catching up", lastId);
+      ws.close(CLOSE_DEAD, "behind");
+    }, BEHIND_GRACE_MS);
   }
 
   scheduleReconnect() {

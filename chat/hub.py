@@ -1,0 +1,340 @@
+"""
+Per-process fan-out of a room's messages to the sockets connected here.
+
+Each process holds one hub. The hub, not each socket, subscribes to the
+channel layer: one layer message per process and room, then a local loop
+that hands the already encoded frame to every socket of the room. The hub
+delivers each room's messages in id order, exactly once: every broadcast
+names the id of the message before it in the room (``prev_id``), so the hub
+notices a missing link and fetches what it lacks from the database. A
+periodic tick renews the layer subscriptions (a restarted Redis forgets
+them), catches up on anything stored but never heard of, sends heartbeats,
+and closes sockets whose login has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+
+from chat import events, protocol
+from chat.models import Room
+from chat.payloads import message_payload
+from chat.selectors import message_queryset
+
+logger = logging.getLogger(__name__)
+
+# How long an out-of-order broadcast waits for the one before it to arrive
+# before the hub fetches the missing messages from the database.
+GAP_WAIT_SECONDS = 0.5
+REPAIR_BATCH = 500
+
+
+class Listener(Protocol):
+    """A socket as the hub sees it."""
+
+    def deliver(self, message_id: int | None, frame: str) -> None:
+        """Queue ``frame`` for the socket without waiting; never raise."""
+
+    def session_key(self) -> str | None:
+        """Return the session that logged the socket in, if any."""
+
+    def end_session(self) -> None:
+        """Close the socket: its login ended."""
+
+
+@dataclass(eq=False)
+class RoomState:
+    slug: str
+    room_id: int
+    listeners: set[Listener] = field(default_factory=set)
+    # Highest message id handed to the listeners; everything up to it, in
+    # this room, has been delivered.
+    delivered: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Broadcasts that arrived before the message they follow, by prev_id.
+    waiting: dict[int, dict[str, Any]] = field(default_factory=dict)
+    repair: asyncio.Task[None] | None = None
+
+
+def _encoded(messages: Iterable[Any], slug: str) -> list[tuple[int, str]]:
+    return [
+        (
+            message.pk,
+            protocol.message_frame(
+                message_payload(message, room_slug=slug), message.client_id
+            ),
+        )
+        for message in messages
+    ]
+
+
+def _missing(room_id: int, slug: str, after: int) -> list[tuple[int, str]]:
+    """Return the stored messages after ``after``, encoded, oldest first."""
+    messages = message_queryset().filter(room_id=room_id, id__gt=after)
+    return _encoded(messages.order_by("id")[:REPAIR_BATCH], slug)
+
+
+def _last_ids(room_ids: list[int]) -> dict[int, int]:
+    rows = Room.objects.filter(pk__in=room_ids).values_list("pk", "last_message_id")
+    return {pk: last or 0 for pk, last in rows}
+
+
+def _ended_sessions(keys: set[str]) -> set[str]:
+    from accounts.sessions import ended_sessions
+
+    return ended_sessions(keys)
+
+
+class Hub:
+    """The fan-out of one process, bound to the event loop it runs in."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.layer = get_channel_layer()
+        # A single process needs no layer: it hears its own broadcasts.
+        self.local_only = isinstance(self.layer, InMemoryChannelLayer)
+        self.channel: str | None = None
+        self.rooms: dict[str, RoomState] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    # Sockets ----------------------------------------------------------
+
+    async def join(self, room: Room, listener: Listener) -> int:
+        """
+        Add ``listener`` to ``room``; return the id delivered so far.
+
+        Every later message of the room reaches the listener through
+        ``deliver``; the caller sends the history up to the returned id.
+        """
+        await self._start()
+        state = self.rooms.get(room.slug)
+        if state is None:
+            state = RoomState(slug=room.slug, room_id=room.pk)
+            self.rooms[room.slug] = state
+            # Subscribe before reading the last id: a message stored after
+            # the read is then sure to be heard.
+            await self._subscribe(state.slug)
+            last = await database_sync_to_async(_last_ids)([room.pk])
+            state.delivered = last.get(room.pk, 0)
+            state.ready.set()
+            self._drain(state)
+        else:
+            await state.ready.wait()
+        state.listeners.add(listener)
+        return state.delivered
+
+    async def leave(self, slug: str, listener: Listener) -> None:
+        state = self.rooms.get(slug)
+        if state is None:
+            return
+        state.listeners.discard(listener)
+        if not state.listeners and state.ready.is_set():
+            del self.rooms[slug]
+            if state.repair is not None:
+                state.repair.cancel()
+            if not self.local_only and self.channel is not None:
+                with contextlib.suppress(Exception):
+                    await self.layer.group_discard(
+                        events.room_group_name(slug), self.channel
+                    )
+
+    # Incoming broadcasts ----------------------------------------------
+
+    def accept(self, event: dict[str, Any]) -> None:
+        """Take a broadcast (from the layer or this process) and fan it out."""
+        state = self.rooms.get(event["room"])
+        if state is None:
+            return
+        if not state.ready.is_set() or event["prev_id"] > state.delivered:
+            if event["id"] > state.delivered:
+                state.waiting[event["prev_id"]] = event
+                self._schedule_repair(state, GAP_WAIT_SECONDS)
+            return
+        self._send(state, event["id"], event["text"])
+        self._drain(state)
+
+    def _send(self, state: RoomState, message_id: int, frame: str) -> None:
+        if message_id <= state.delivered:
+            return  # Heard twice (from the layer and locally, or repaired).
+        state.delivered = message_id
+        for listener in tuple(state.listeners):
+            listener.deliver(message_id, frame)
+
+    def _drain(self, state: RoomState) -> None:
+        """Deliver waiting broadcasts that now follow on; drop stale ones."""
+        while state.waiting:
+            event = state.waiting.pop(state.delivered, None)
+            if event is None:
+                for prev_id in [p for p in state.waiting if p < state.delivered]:
+                    stale = state.waiting.pop(prev_id)
+                    if stale["id"] > state.delivered:
+                        # It skipped past messages we have: its own link is
+                        # what matters, so fetch rather than guess.
+                        self._schedule_repair(state, 0)
+                return
+            self._send(state, event["id"], event["text"])
+
+    # Repair -------------------------------------------------------------
+
+    def _schedule_repair(self, state: RoomState, delay: float) -> None:
+        if state.repair is None or state.repair.done():
+            state.repair = self.loop.create_task(self._repair(state, delay))
+
+    async def _repair(self, state: RoomState, delay: float) -> None:
+        await state.ready.wait()
+        if delay:
+            await asyncio.sleep(delay)
+            if not state.waiting:
+                return  # The missing broadcast arrived meanwhile.
+        try:
+            while True:
+                missing = await database_sync_to_async(_missing)(
+                    state.room_id, state.slug, state.delivered
+                )
+                for message_id, frame in missing:
+                    self._send(state, message_id, frame)
+                if len(missing) < REPAIR_BATCH:
+                    break
+            if missing:
+                logger.warning(
+                    "room %s: caught up %d message(s) missed by the channel layer",
+                    state.slug,
+                    len(missing),
+                )
+            self._drain(state)
+        except Exception:
+            logger.exception("room %s: could not fetch missed messages", state.slug)
+        finally:
+            state.repair = None
+
+    # The layer ------------------------------------------------------------
+
+    async def _start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        if not self.local_only:
+            self.channel = await self.layer.new_channel("hub.")
+            self.tasks.append(self.loop.create_task(self._listen()))
+        self.tasks.append(self.loop.create_task(self._tick_forever()))
+
+    async def _subscribe(self, slug: str) -> None:
+        if self.local_only or self.channel is None:
+            return
+        try:
+            await self.layer.group_add(events.room_group_name(slug), self.channel)
+        except Exception:
+            # The tick subscribes again and repairs what was missed.
+            logger.warning("room %s: channel layer unavailable to subscribe", slug)
+
+    async def _listen(self) -> None:
+        assert self.channel is not None
+        failures = 0
+        while True:
+            try:
+                event = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    logger.warning("channel layer receive failed: %r", error)
+                await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                continue
+            if failures:
+                logger.warning("channel layer back after %d failure(s)", failures)
+                failures = 0
+                self.loop.create_task(self.tick(heartbeat=False))
+            if event.get("type") == events.MESSAGE_EVENT:
+                self.accept(event)
+
+    # The tick ---------------------------------------------------------------
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.HEARTBEAT_SECONDS)
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("hub tick failed")
+
+    async def tick(self, *, heartbeat: bool = True) -> None:
+        """Renew subscriptions, catch up, send heartbeats, end stale logins."""
+        states = [state for state in self.rooms.values() if state.ready.is_set()]
+        for state in states:
+            await self._subscribe(state.slug)
+        last = await database_sync_to_async(_last_ids)([s.room_id for s in states])
+        for state in states:
+            if last.get(state.room_id, 0) > state.delivered:
+                self._schedule_repair(state, 0)
+        if heartbeat:
+            for state in states:
+                frame = protocol.heartbeat_frame(state.delivered)
+                for listener in tuple(state.listeners):
+                    listener.deliver(None, frame)
+        await self._end_stale_sessions(states)
+
+    async def _end_stale_sessions(self, states: list[RoomState]) -> None:
+        keyed = [
+            (key, listener)
+            for state in states
+            for listener in state.listeners
+            if (key := listener.session_key()) is not None
+        ]
+        if not keyed:
+            return
+        ended = await database_sync_to_async(_ended_sessions)({k for k, _ in keyed})
+        for key, listener in keyed:
+            if key in ended:
+                listener.end_session()
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for state in self.rooms.values():
+            if state.repair is not None:
+                state.repair.cancel()
+        self.tasks.clear()
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+_hubs_lock = threading.Lock()
+
+
+def get_hub() -> Hub:
+    """Return the hub of the running event loop, creating it on first use."""
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        hub = _hubs.get(loop)
+        if hub is None:
+            for stale in [other for other in _hubs if other.is_closed()]:
+                del _hubs[stale]
+            hub = _hubs[loop] = Hub(loop)
+        return hub
+
+
+def publish_local(event: dict[str, Any]) -> None:
+    """
+    Hand a broadcast to the hubs of this process, from any thread.
+
+    The sender's own process delivers at once, even when the channel layer
+    is slow or down.
+    """
+    with _hubs_lock:
+        hubs = [hub for loop, hub in _hubs.items() if not loop.is_closed()]
+    for hub in hubs:
+        with contextlib.suppress(RuntimeError):  # Its loop stopped meanwhile.
+            hub.loop.call_soon_threadsafe(hub.accept, event)

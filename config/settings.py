@@ -111,7 +111,7 @@ _SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": (
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
     ),
 }
 DATABASES = {
@@ -230,6 +230,8 @@ HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE_SIZE = 200
 CSRF_FAILURE_VIEW = "chat.api.csrf_failure"
 FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+WS_PING_INTERVAL = float(os.environ.get("WS_PING_INTERVAL", "20"))
+WS_PING_TIMEOUT = float(os.environ.get("WS_PING_TIMEOUT", "20"))
 HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_SECONDS", "15"))
 # Frames a socket may have queued before it counts as too slow and is cut
 # off (it then reconnects and catches up).

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "a-long-pass-123"
 
 
 def free_port() -> int:
@@ -58,6 +62,41 @@ class ChatServer:
             check=True,
         )
         return result.stdout
+
+    def create_user(self, username: str) -> None:
+        self.manage(
+            "shell",
+            "-c",
+            "from accounts.services import user_create; "
+            f"user_create(username={username!r}, password={PASSWORD!r})",
+        )
+
+    def login(self, username: str) -> str:
+        """Log in through the real login form; return the Cookie header."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(self.url + "/accounts/login/").read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None
+        body = urllib.parse.urlencode(
+            {
+                "username": username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1),
+            }
+        ).encode()
+        opener.open(
+            urllib.request.Request(
+                self.url + "/accounts/login/", data=body, headers={"Referer": self.url}
+            )
+        )
+        cookies = {cookie.name: cookie.value for cookie in jar}
+        assert "sessionid" in cookies, "login failed"
+        return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def start(self, timeout: float = 30.0) -> None:
         self.manage("migrate", "--noinput")

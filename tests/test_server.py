@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import re
-import urllib.parse
 import urllib.request
 
 import pytest
@@ -14,35 +12,6 @@ from websockets.asyncio.client import connect
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def make_user(server: ChatServer, username: str) -> None:
-    server.manage(
-        "shell",
-        "-c",
-        "from accounts.services import user_create; "
-        f"user_create(username={username!r}, password='a-long-pass-123')",
-    )
-
-
-def login_cookie(server: ChatServer, username: str) -> str:
-    """Log in through the real login form and return the Cookie header."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(server.url + "/accounts/login/").read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode(
-        {
-            "username": username,
-            "password": "a-long-pass-123",
-            "csrfmiddlewaretoken": token,
-        }
-    ).encode()
-    request = urllib.request.Request(
-        server.url + "/accounts/login/", data=body, headers={"Referer": server.url}
-    )
-    opener.open(request)
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
 class ServerProcessTests:
@@ -60,8 +29,8 @@ class ServerProcessTests:
     async def test_messages_are_logged_with_their_date_to_the_file(
         self, chat_server: ChatServer
     ) -> None:
-        make_user(chat_server, "logger")
-        cookie = login_cookie(chat_server, "logger")
+        chat_server.create_user("logger")
+        cookie = chat_server.login("logger")
         async with connect(
             chat_server.ws_url + "/ws/rooms/general/",
             origin=chat_server.url,

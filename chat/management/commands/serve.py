@@ -27,11 +27,15 @@ class Command(BaseCommand):
             ws="websockets",
             # Frames beyond 64 KiB close the socket with 1009 (too big).
             ws_max_size=64 * 1024,
-            ws_ping_interval=20.0,
-            ws_ping_timeout=20.0,
+            # Peers that stop answering pings are closed and forgotten.
+            ws_ping_interval=settings.WS_PING_INTERVAL,
+            ws_ping_timeout=settings.WS_PING_TIMEOUT,
             # Compression costs CPU per recipient on the broadcast path.
             ws_per_message_deflate=False,
             lifespan="off",
+            # On SIGTERM: stop accepting, close sockets with 1012 (service
+            # restart), then let in-flight work finish for up to this long.
+            timeout_graceful_shutdown=10,
             log_config=None,
             access_log=False,
             proxy_headers=True,

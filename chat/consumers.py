@@ -55,11 +55,36 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
     return translation.get_language() or "en"
 
 
-def _history(room: Room, after: int | None, up_to: int) -> str:
-    """Return the encoded history frame: messages up to ``up_to``."""
-    messages = selectors.message_list(room=room, after=after, up_to=up_to)
+# A catch-up longer than this comes as message frames after the history
+# frame, so that no frame grows without bound.
+HISTORY_FRAME_MAX = 100
+
+
+def _history(room: Room, after: int | None, up_to: int) -> tuple[str, int | None]:
+    """
+    Return the encoded history frame and where a longer catch-up goes on.
+
+    Without ``after``, the latest page; with it, the first HISTORY_FRAME_MAX
+    messages after it. The second value is the last id in the frame when
+    more messages up to ``up_to`` remain, else None.
+    """
+    limit = HISTORY_FRAME_MAX if after is not None else None
+    messages = selectors.message_list(room=room, after=after, up_to=up_to, limit=limit)
     payloads = [message_payload(message, room_slug=room.slug) for message in messages]
-    return protocol.history_frame(payloads)
+    more = limit is not None and len(messages) == limit and messages[-1].pk < up_to
+    return protocol.history_frame(payloads), messages[-1].pk if more else None
+
+
+def _catch_up(room: Room, after: int, up_to: int) -> tuple[list[str], int]:
+    """Return the next messages after ``after`` as message frames, and the last id."""
+    messages = selectors.message_list(
+        room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
+    )
+    frames = [
+        protocol.message_frame(message_payload(m, room_slug=room.slug), m.client_id)
+        for m in messages
+    ]
+    return frames, messages[-1].pk if messages else up_to
 
 
 def _post(
@@ -84,6 +109,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     hub, each once and in id order. All frames go out through one bounded
     queue; a socket that lets it fill up is closed and catches up later.
     """
+
+    # The hub takes the room's layer messages for the whole process; a
+    # socket of its own needs no layer channel (nor fails when Redis does).
+    channel_layer_alias = None
 
     room: Room
     language = "en"
@@ -115,9 +144,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         delivered = await get_hub().join(self.room, self)
         self.joined = True
-        frame = await database_sync_to_async(_history)(self.room, after, delivered)
+        frame, more = await database_sync_to_async(_history)(
+            self.room, after, delivered
+        )
         self.seen_up_to = max(delivered, after or 0)
         await self.send(text_data=frame)
+        while more is not None and more < delivered:
+            frames, more = await database_sync_to_async(_catch_up)(
+                self.room, more, delivered
+            )
+            for frame in frames:
+                await self.send(text_data=frame)
         self.writer = asyncio.get_running_loop().create_task(self._write())
         logger.info("join %s by %s", self.room.slug, self._who())
 

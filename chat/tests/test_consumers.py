@@ -105,6 +105,21 @@ class RoomConsumerReadTests:
             history = await connected(reader)
         assert [m["id"] for m in history["messages"]] == [m.pk for m in missed]
 
+    async def test_a_long_catch_up_goes_on_in_message_frames(
+        self, room: Room, user: User
+    ) -> None:
+        missed = [(await post(room, user, f"m{n}")).pk for n in range(250)]
+        async with socket(f"/ws/rooms/{room.slug}/?after=0") as reader:
+            history = await connected(reader)
+            ids = [m["id"] for m in history["messages"]]
+            assert len(ids) == 100
+            while len(ids) < len(missed):
+                frame = await reader.receive_json_from()
+                assert frame["type"] == "message"
+                ids.append(frame["message"]["id"])
+            assert await reader.receive_nothing(timeout=0.2)
+        assert ids == missed
+
     async def test_a_message_in_history_is_not_repeated_live(
         self, room: Room, user: User
     ) -> None:

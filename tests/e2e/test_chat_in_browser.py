@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,27 @@ class ChatInBrowserTests:
         expect(message(page, "before the restart")).to_have_count(1)
         expect(message(page, "while you were away")).to_have_count(1)
         context.close()
+
+
+class DeadConnectionTests:
+    def test_the_page_notices_a_silent_server_and_comes_back(
+        self, browser: Browser, chat_server: ChatServer
+    ) -> None:
+        """A frozen server sends nothing, not even a close: the page must notice."""
+        page = browser.new_page()
+        page.goto(f"{chat_server.url}/rooms/general/")
+        live(page)
+        assert chat_server.process is not None
+        chat_server.process.send_signal(signal.SIGSTOP)
+        try:
+            # Heartbeats come every 15 s; silence for 30 s means dead.
+            expect(page.locator('[data-chat-status][data-state="live"]')).to_have_count(
+                0, timeout=45_000
+            )
+        finally:
+            chat_server.process.send_signal(signal.SIGCONT)
+        live(page)
+        page.close()
 
 
 def sunset(path: Path) -> None:

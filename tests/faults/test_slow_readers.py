@@ -1,0 +1,86 @@
+"""A reader that stops reading must not hold up the room, nor lose anything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.faults.scenario import Room
+from tests.server import ChatServer
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class SlowReaderTests:
+    async def test_a_stalled_reader_is_cut_off_then_catches_up(
+        self, tmp_path: Path, report: dict[str, Any]
+    ) -> None:
+        server = ChatServer(
+            tmp_path, RATE_LIMITS="off", LOG_LEVEL="WARNING", SOCKET_QUEUE_LIMIT="200"
+        )
+        server.start()
+        try:
+            room = Room(
+                send_to=server,
+                read_from=[server],
+                senders=1,
+                readers=3,
+                count=5000,
+                window=50,
+                size=2000,
+            )
+            await room.start_readers()
+            url = server.ws_url + "/ws/rooms/general/"
+            stalled = await connect(url, origin=server.url, max_queue=4)
+            history = json.loads(await stalled.recv())
+            seen = [message["id"] for message in history["messages"]]
+            room.start_senders()
+            stored = await room.finish()
+            figures = room.check(stored)
+
+            # Only now does the stalled reader read again: what was buffered,
+            # then the close that tells it to reconnect.
+            code = None
+            try:
+                while True:
+                    frame = json.loads(await asyncio.wait_for(stalled.recv(), 30))
+                    if frame["type"] == "message":
+                        seen.append(frame["message"]["id"])
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code if closed.rcvd else None
+            assert code == 1013
+            had_before_cut = len(seen)
+            async with connect(f"{url}?after={seen[-1]}", origin=server.url) as again:
+                history = json.loads(await again.recv())
+                seen += [message["id"] for message in history["messages"]]
+                # A long catch-up goes on in message frames.
+                while seen[-1] < stored[-1]["id"]:
+                    frame = json.loads(await asyncio.wait_for(again.recv(), 30))
+                    seen.append(frame["message"]["id"])
+            assert seen == [message["id"] for message in stored]
+
+            latencies = [x for reader in room.readers for x in reader.latencies]
+            report.update(
+                test="stalled reader, 5000 messages of 2 kB",
+                stalled_reader_close_code=code,
+                stalled_reader_had_before_cut=had_before_cut,
+                fast_reader_latency_p50_ms=round(
+                    statistics.median(latencies) * 1000, 1
+                ),
+                fast_reader_latency_p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
+                **figures,
+            )
+        finally:
+            server.stop()

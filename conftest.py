@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from channels.layers import channel_layers
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
@@ -26,6 +27,15 @@ def fresh_channel_layer() -> Iterator[None]:
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings: Any) -> Iterator[None]:
+    """Turn rate limits off; their own tests turn them back on."""
+    settings.RATE_LIMITS = False
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

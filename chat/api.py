@@ -14,7 +14,7 @@ from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors, services
-from chat.exceptions import AuthRequired, BadRequest, ChatError
+from chat.exceptions import AuthRequired, BadRequest, ChatError, RateLimited
 from chat.payloads import message_payload, room_payload
 from chat.protocol import error_payload, parse_client_id
 
@@ -22,7 +22,10 @@ View = Callable[..., JsonResponse]
 
 
 def error_response(error: ChatError) -> JsonResponse:
-    return JsonResponse(error_payload(error), status=error.status)
+    response = JsonResponse(error_payload(error), status=error.status)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def json_errors(view: View) -> View:

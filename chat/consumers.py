@@ -17,8 +17,14 @@ from django.utils.translation.trans_real import (
 )
 
 from accounts.sessions import session_user
-from chat import protocol, selectors, services
-from chat.exceptions import AuthRequired, BadRequest, ChatError, NotFound
+from chat import protocol, ratelimit, selectors, services
+from chat.exceptions import (
+    AuthRequired,
+    BadRequest,
+    ChatError,
+    NotFound,
+    RateLimited,
+)
 from chat.hub import get_hub
 from chat.models import Room
 from chat.payloads import message_payload
@@ -29,6 +35,7 @@ logger = logging.getLogger(__name__)
 # behind to reconnect with ?after= and catch up.
 CLOSE_TOO_SLOW = 1013
 CLOSE_BAD_REQUEST = 4400
+CLOSE_RATE_LIMITED = 4429
 CLOSE_LOGGED_OUT = 4401
 CLOSE_NOT_FOUND = 4404
 
@@ -58,6 +65,18 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
 # A catch-up longer than this comes as message frames after the history
 # frame, so that no frame grows without bound.
 HISTORY_FRAME_MAX = 100
+
+
+def _check_connect_rate(scope: dict[str, object]) -> None:
+    client = scope.get("client") or ("unknown", 0)
+    rates = ratelimit.parse_rates(settings.RATE_LIMIT_CONNECTS)
+    retry_after = ratelimit.hit("connects", str(client[0]), rates)  # type: ignore[index]
+    if retry_after is not None:
+        raise RateLimited(
+            _("Too many connections. Try again in %(seconds)d s.")
+            % {"seconds": retry_after},
+            retry_after=retry_after,
+        )
 
 
 def _history(room: Room, after: int | None, up_to: int) -> tuple[str, int | None]:
@@ -131,15 +150,21 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             with translation.override(self.language):
+                await database_sync_to_async(_check_connect_rate)(self.scope)
                 after = _parse_after(self.scope.get("query_string", b""))
             self.room = await database_sync_to_async(selectors.room_get)(slug=slug)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        except BadRequest as error:
+        except (BadRequest, RateLimited) as error:
             await self.accept()
             await self.send(text_data=protocol.error_frame(error))
-            await self.close(code=CLOSE_BAD_REQUEST)
+            code = (
+                CLOSE_RATE_LIMITED
+                if isinstance(error, RateLimited)
+                else CLOSE_BAD_REQUEST
+            )
+            await self.close(code=code)
             return
         await self.accept()
         delivered = await get_hub().join(self.room, self)

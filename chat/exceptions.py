@@ -34,3 +34,12 @@ class TooLarge(ChatError):
 class NotFound(ChatError):
     code = "not_found"
     status = 404
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from chat.exceptions import BadRequest, ChatError
+from chat.exceptions import BadRequest, ChatError, RateLimited
 from chat.models import CLIENT_ID_MAX_LENGTH
 
 HISTORY = "history"
@@ -102,7 +102,13 @@ PONG_FRAME = encode({"type": PONG})
 
 
 def error_payload(error: ChatError) -> dict[str, Any]:
-    payload = {"type": ERROR, "code": error.code, "detail": error.detail}
+    payload: dict[str, Any] = {
+        "type": ERROR,
+        "code": error.code,
+        "detail": error.detail,
+    }
+    if isinstance(error, RateLimited):
+        payload["retry_after"] = error.retry_after
     if error.client_id is not None:
         payload["client_id"] = error.client_id
     return payload

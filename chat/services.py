@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import clean_name
-from chat import events, protocol
-from chat.exceptions import AuthRequired, BadRequest, TooLarge
+from chat import events, protocol, ratelimit
+from chat.exceptions import AuthRequired, BadRequest, RateLimited, TooLarge
 from chat.files import inspect_upload, safe_file_name
 from chat.models import (
     ROOM_NAME_MAX_LENGTH,
@@ -58,6 +58,18 @@ def _check_author(author: User | None) -> User:
     if author is None or not author.is_authenticated or not author.is_active:
         raise AuthRequired(_("Log in to write."))
     return author
+
+
+def _check_rate(author: User) -> None:
+    retry_after = ratelimit.hit(
+        "messages", str(author.pk), ratelimit.parse_rates(settings.RATE_LIMIT_MESSAGES)
+    )
+    if retry_after is not None:
+        raise RateLimited(
+            _("Too many messages. Try again in %(seconds)d s.")
+            % {"seconds": retry_after},
+            retry_after=retry_after,
+        )
 
 
 def _existing(author: User, client_id: str | None) -> Message | None:
@@ -115,6 +127,7 @@ def message_create(
     existing = _existing(author, client_id)
     if existing is not None:
         return existing, False
+    _check_rate(author)
     try:
         with transaction.atomic():
             message = _store(room=room, author=author, text=text, client_id=client_id)
@@ -152,6 +165,7 @@ def attachment_create(
     existing = _existing(author, client_id)
     if existing is not None:
         return existing, False
+    _check_rate(author)
     inspected = inspect_upload(upload)
     attachment = Attachment(
         name=safe_file_name(upload.name or ""),

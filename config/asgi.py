@@ -3,6 +3,7 @@ ASGI entry point: pages and the API over HTTP, rooms over WebSocket.
 
 Each WebSocket handshake must come from an Origin in ALLOWED_HOSTS, which
 stops other sites from opening sockets with a visitor's session cookie.
+Request bodies larger than an upload may be are refused as they stream in.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chat.middleware import RequestBodyLimit  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

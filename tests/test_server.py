@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import select
+import socket
 import urllib.request
+from collections.abc import Sequence
 
 import pytest
 from websockets.asyncio.client import connect
@@ -48,3 +52,49 @@ class ServerProcessTests:
         line = next(line for line in log.splitlines() if "for the log" in line)
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line)
         assert "join general by logger" in log
+
+
+def raw_request(server: ChatServer, head: str, chunks: Sequence[bytes] = ()) -> bytes:
+    """Send a request by hand, a chunk at a time until the server answers."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as peer:
+        peer.sendall(head.encode())
+        for chunk in chunks:
+            if select.select([peer], [], [], 0.01)[0]:
+                break  # Answered already: stop sending.
+            with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                peer.sendall(chunk)
+        response = b""
+        with contextlib.suppress(ConnectionResetError):
+            while data := peer.recv(65536):
+                response += data
+        return response
+
+
+class RequestBodyLimitTests:
+    def test_a_too_large_upload_is_refused_before_its_body_is_read(
+        self, chat_server: ChatServer
+    ) -> None:
+        """The headers announce 100 MiB; not one byte of it is sent."""
+        response = raw_request(
+            chat_server,
+            "POST /api/rooms/general/files HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{chat_server.port}\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\n"
+            f"Content-Length: {100 * 1024 * 1024}\r\n\r\n",
+        )
+        assert response.startswith(b"HTTP/1.1 413")
+        assert b'"code": "too_large"' in response
+
+    def test_a_chunked_body_is_cut_off_once_it_is_too_large(
+        self, chat_server: ChatServer
+    ) -> None:
+        chunk = b"%x\r\n%s\r\n" % (65536, b"x" * 65536)
+        response = raw_request(
+            chat_server,
+            "POST /api/rooms/general/files HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{chat_server.port}\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n",
+            [chunk] * 400 + [b"0\r\n\r\n"],
+        )
+        assert response.startswith(b"HTTP/1.1 413")

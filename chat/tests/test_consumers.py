@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
+from chat.hub import get_hub
 from chat.models import Message, Room
 from chat.services import message_create
 from config.asgi import application
@@ -294,3 +295,92 @@ class RoomConsumerSendTests:
             assert error["code"] == "auth_required"
             assert await reader.receive_nothing(timeout=0.1)
         assert await Message.objects.acount() == 0
+
+
+class RoomConsumerLimitTests:
+    async def test_sending_too_fast_gets_rate_limited_with_retry_after(
+        self, room: Room, user: User, settings: Any
+    ) -> None:
+        settings.RATE_LIMITS = True
+        settings.RATE_LIMIT_MESSAGES = "2/60"
+        async with socket(f"/ws/rooms/{room.slug}/", user=user) as writer:
+            await connected(writer)
+            for n in range(3):
+                await writer.send_json_to(
+                    {"type": "message", "text": f"m{n}", "client_id": f"r{n}"}
+                )
+            replies = [await writer.receive_json_from() for _ in range(3)]
+        assert [r["type"] for r in replies] == ["message", "message", "error"]
+        assert replies[2]["code"] == "rate_limited"
+        assert replies[2]["client_id"] == "r2"
+        assert 1 <= replies[2]["retry_after"] <= 60
+
+    async def test_too_many_connects_from_one_address_are_refused(
+        self, room: Room, settings: Any
+    ) -> None:
+        settings.RATE_LIMITS = True
+        settings.RATE_LIMIT_CONNECTS = "2/60"
+        for _ in range(2):
+            async with socket(f"/ws/rooms/{room.slug}/") as reader:
+                await connected(reader)
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            ok, _ = await reader.connect()
+            assert ok
+            error = await reader.receive_json_from()
+            assert error["code"] == "rate_limited"
+            assert error["retry_after"] >= 1
+            closed = await reader.receive_output()
+            assert closed == {"type": "websocket.close", "code": 4429}
+
+
+class RoomConsumerLoginTests:
+    async def _session(self, user: User) -> tuple[Client, bytes]:
+        client = Client()
+        await database_sync_to_async(client.force_login)(user)
+        cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+        return client, cookie
+
+    async def _assert_cut_off(self, room: Room, cookie: bytes, end: Any) -> None:
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/rooms/{room.slug}/",
+            headers=[ORIGIN, (b"cookie", cookie)],
+        )
+        await connected(communicator)
+        await database_sync_to_async(end)()
+        await communicator.send_json_to({"type": "message", "text": "still me?"})
+        error = await communicator.receive_json_from()
+        assert error["code"] == "auth_required"
+        await get_hub().tick(heartbeat=False)
+        assert await communicator.receive_output() == {
+            "type": "websocket.close",
+            "code": 4401,
+        }
+        assert await Message.objects.acount() == 0
+
+    async def test_logging_out_ends_the_sockets_login(
+        self, room: Room, user: User
+    ) -> None:
+        client, cookie = await self._session(user)
+        await self._assert_cut_off(room, cookie, client.logout)
+
+    async def test_a_password_change_ends_other_sockets(
+        self, room: Room, user: User
+    ) -> None:
+        _client, cookie = await self._session(user)
+
+        def change_password() -> None:
+            user.set_password("a-brand-new-pass-456")
+            user.save(update_fields=["password"])
+
+        await self._assert_cut_off(room, cookie, change_password)
+
+    async def test_deactivation_ends_the_sockets_login(
+        self, room: Room, user: User
+    ) -> None:
+        _client, cookie = await self._session(user)
+
+        def deactivate() -> None:
+            User.objects.filter(pk=user.pk).update(is_active=False)
+
+        await self._assert_cut_off(room, cookie, deactivate)

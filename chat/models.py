@@ -74,7 +74,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} in {self.room_id}"
+        return f"#{self.pk}: {self.text[:40]}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

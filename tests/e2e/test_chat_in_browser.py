@@ -98,11 +98,17 @@ class ChatInBrowserTests:
         )
         assert message(guest_page, "sunset.png").locator("img").count() == 0
 
+        hostile = tmp_path / "<img src=x onerror=alert(2)>.txt"
+        hostile.write_text("not a picture")
+        writer_page.locator("[data-file-input]").set_input_files(str(hostile))
+        expect(message(guest_page, "<img src=x onerror=alert(2)>.txt")).to_have_count(1)
+        assert guest_page.locator(f"{MESSAGES} img[src=x]").count() == 0
+
         payload = guest_page.evaluate(
             "url => fetch(url).then(r => r.json())",
-            "/api/rooms/general/messages?limit=1",
+            "/api/rooms/general/messages?limit=2",
         )
-        attachment = payload["messages"][-1]["attachment"]
+        attachment = payload["messages"][0]["attachment"]
         assert attachment["name"] == "sunset.png"
         for url in (attachment["url"], attachment["thumbnail_url"]):
             assert guest.request.get(chat_server.url + url).status == 403

@@ -20,7 +20,7 @@ def clean_name(value: str, *, max_length: int) -> str:
 
     Blank names, names over ``max_length`` characters and names with control
     or formatting characters (categories Cc and Cf: bidirectional overrides,
-    zero-width characters) are refused.
+    zero-width characters) or lone surrogates (Cs) are refused.
     """
     name = unicodedata.normalize("NFC", value).strip()
     if not name:
@@ -32,7 +32,7 @@ def clean_name(value: str, *, max_length: int) -> str:
             params={"limit": max_length},
         )
     for char in name:
-        if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cf"}:
+        if char in _BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cf", "Cs"}:
             raise ValidationError(
                 _("The name cannot contain control or formatting characters."),
                 code="control",

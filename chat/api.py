@@ -10,13 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
 from django.views.decorators.http import require_GET, require_POST
 
 from chat import selectors, services
-from chat.exceptions import AuthRequired, BadRequest, ChatError, RateLimited
+from chat.exceptions import AuthRequired, BadRequest, ChatError, NotFound, RateLimited
 from chat.payloads import message_payload, room_payload
-from chat.protocol import error_payload, parse_client_id
+from chat.protocol import error_payload, parse_client_id, parse_message_id
 
 View = Callable[..., JsonResponse]
 
@@ -45,16 +46,18 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
     value = request.GET.get(name)
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
-        raise BadRequest(_("%(name)s must be a message id.") % {"name": name})
-    return int(value)
+    return parse_message_id(value, name=name)
 
 
 def _limit_param(request: HttpRequest) -> int:
     value = request.GET.get("limit")
     if value is None or value == "":
         return settings.HISTORY_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE:
+    if (
+        not (value.isascii() and value.isdigit())
+        or len(value) > 4
+        or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE
+    ):
         raise BadRequest(
             _("limit must be a number from 1 to %(max)d.")
             % {"max": settings.HISTORY_MAX_PAGE_SIZE}
@@ -111,12 +114,30 @@ def room_create_api(request: HttpRequest) -> JsonResponse:
     _require_user(request)
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise BadRequest(_("The body is not valid JSON.")) from None
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         raise BadRequest(_('Send {"name": "..."}.'))
     room = services.room_create(name=body["name"], created_by=request.user)
     return JsonResponse({"room": room_payload(room)}, status=201)
+
+
+def _api_error(request: HttpRequest, error: ChatError) -> JsonResponse | None:
+    return error_response(error) if request.path.startswith("/api/") else None
+
+
+def not_found(request: HttpRequest, exception: Exception) -> Any:
+    """Answer 404 in JSON on the API, with Django's page elsewhere."""
+    return _api_error(request, NotFound(_("Not found."))) or defaults.page_not_found(
+        request, exception
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> Any:
+    """Answer 400 in JSON on the API (e.g. a malformed multipart body)."""
+    return _api_error(
+        request, BadRequest(_("The request is malformed."))
+    ) or defaults.bad_request(request, exception)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> Any:

@@ -44,10 +44,7 @@ def _parse_after(query_string: bytes) -> int | None:
     values = parse_qs(query_string.decode("latin-1")).get("after")
     if not values:
         return None
-    value = values[0]
-    if not value.isdigit() or len(value) > 18:
-        raise BadRequest(_("after must be a message id."))
-    return int(value)
+    return protocol.parse_message_id(values[0], name="after")
 
 
 def _language(headers: list[tuple[bytes, bytes]]) -> str:

@@ -62,7 +62,11 @@ class RequestBodyLimit:
         # Room for the multipart framing and a message's text.
         limit = (settings.MAX_UPLOAD_MB + 1) * 1024 * 1024
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
+            if (
+                name == b"content-length"
+                and value.isdigit()
+                and (len(value) > 15 or int(value) > limit)
+            ):
                 await self._refuse(send)
                 return
         received = 0

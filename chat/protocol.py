@@ -57,6 +57,14 @@ def parse_client_id(value: Any) -> str | None:
     return value
 
 
+def parse_message_id(value: str, *, name: str) -> int:
+    """Return ``value`` as a message id, or raise BadRequest naming ``name``."""
+    # isdigit() alone would let through "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise BadRequest(_("%(name)s must be a message id.") % {"name": name})
+    return int(value)
+
+
 def parse_client_frame(text: str | None) -> SendMessage | Ping:
     """Parse one frame from a client, or raise a ChatError saying what is wrong."""
     if text is None:

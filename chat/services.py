@@ -35,9 +35,10 @@ from chat.selectors import message_queryset
 
 logger = logging.getLogger(__name__)
 
-# Newlines and tabs are kept; other control characters have no place in a
-# message (and PostgreSQL cannot store NUL).
-_FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Newlines and tabs are kept; other control characters (C0, DEL, C1) have
+# no place in a message, PostgreSQL cannot store NUL, and a lone surrogate
+# is not text at all.
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _clean_text(text: str, *, allow_blank: bool) -> str:

@@ -8,3 +8,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("chat.urls")),
 ]
+
+# The API answers errors in its own JSON shape, pages with Django's.
+handler400 = "chat.api.bad_request"
+handler404 = "chat.api.not_found"

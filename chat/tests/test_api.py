@@ -41,7 +41,15 @@ class MessageListApiTests:
         assert [m["id"] for m in newer["messages"]] == ids[6:8]
 
     @pytest.mark.parametrize(
-        "query", [{"before": "x"}, {"after": "-1"}, {"limit": "0"}, {"limit": "9999"}]
+        "query",
+        [
+            {"before": "x"},
+            {"after": "-1"},
+            {"after": "²"},
+            {"limit": "0"},
+            {"limit": "9999"},
+            {"limit": "9" * 5000},
+        ],
     )
     def test_bad_parameters_get_a_clear_400(
         self, client: Client, room: Room, query: dict[str, str]
@@ -55,6 +63,12 @@ class MessageListApiTests:
         response = client.get("/api/rooms/nowhere/messages")
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
+
+    def test_an_unknown_api_path_is_404_in_json(self, client: Client, db: None) -> None:
+        response = client.get("/api/rooms//messages")
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+        assert client.get("/no/such/page/")["Content-Type"].startswith("text/html")
 
 
 class AttachmentUploadApiTests:

@@ -60,9 +60,12 @@ class MessageCreateTests:
             services.message_create(room=room, author=user, text="x" * 4001)
         assert Message.objects.count() == 1
 
-    def test_control_characters_are_refused(self, room: Room, user: User) -> None:
+    @pytest.mark.parametrize("text", ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "\ud800"])
+    def test_control_characters_and_lone_surrogates_are_refused(
+        self, room: Room, user: User, text: str
+    ) -> None:
         with pytest.raises(BadRequest):
-            services.message_create(room=room, author=user, text="a\x00b")
+            services.message_create(room=room, author=user, text=text)
 
     def test_newlines_are_kept_and_crlf_normalized(
         self, room: Room, user: User

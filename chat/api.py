@@ -55,7 +55,7 @@ def _limit_param(request: HttpRequest) -> int:
         return settings.HISTORY_PAGE_SIZE
     if (
         not (value.isascii() and value.isdigit())
-        or len(value) > 4
+        or len(value) > 10
         or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE
     ):
         raise BadRequest(

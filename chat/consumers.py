@@ -27,7 +27,7 @@ from chat.exceptions import (
 )
 from chat.hub import get_hub
 from chat.models import Room
-from chat.payloads import message_payload
+from chat.payloads import encoded_message
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,6 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
     return translation.get_language() or "en"
 
 
-# A catch-up longer than this comes as message frames after the history
-# frame, so that no frame grows without bound.
-HISTORY_FRAME_MAX = 100
-
-
 def _check_connect_rate(scope: dict[str, object]) -> None:
     client = scope.get("client") or ("unknown", 0)
     rates = ratelimit.parse_rates(settings.RATE_LIMIT_CONNECTS)
@@ -76,31 +71,28 @@ def _check_connect_rate(scope: dict[str, object]) -> None:
         )
 
 
-def _history(room: Room, after: int | None, up_to: int) -> tuple[str, int | None]:
+# A catch-up longer than this comes as message frames after the history
+# frame, so that no frame grows without bound.
+HISTORY_FRAME_MAX = 100
+
+
+def _catch_up(
+    room: Room, after: int, up_to: int
+) -> tuple[list[str], list[str], int | None]:
     """
-    Return the encoded history frame and where a longer catch-up goes on.
-
-    Without ``after``, the latest page; with it, the first HISTORY_FRAME_MAX
-    messages after it. The second value is the last id in the frame when
-    more messages up to ``up_to`` remain, else None.
+    Return the next messages after ``after`` (up to ``up_to``): encoded, as
+    frames, and the last id among them if more may follow, else None.
     """
-    limit = HISTORY_FRAME_MAX if after is not None else None
-    messages = selectors.message_list(room=room, after=after, up_to=up_to, limit=limit)
-    payloads = [message_payload(message, room_slug=room.slug) for message in messages]
-    more = limit is not None and len(messages) == limit and messages[-1].pk < up_to
-    return protocol.history_frame(payloads), messages[-1].pk if more else None
-
-
-def _catch_up(room: Room, after: int, up_to: int) -> tuple[list[str], int]:
-    """Return the next messages after ``after`` as message frames, and the last id."""
     messages = selectors.message_list(
         room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
     )
+    encoded = [encoded_message(m, room_slug=room.slug) for m in messages]
     frames = [
-        protocol.message_frame(message_payload(m, room_slug=room.slug), m.client_id)
-        for m in messages
+        protocol.message_frame(text, m.client_id)
+        for text, m in zip(encoded, messages, strict=True)
     ]
-    return frames, messages[-1].pk if messages else up_to
+    more = len(messages) == HISTORY_FRAME_MAX and messages[-1].pk < up_to
+    return encoded, frames, messages[-1].pk if more else None
 
 
 def _post(
@@ -147,9 +139,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             with translation.override(self.language):
-                await database_sync_to_async(_check_connect_rate)(self.scope)
+                if settings.RATE_LIMITS:
+                    await database_sync_to_async(_check_connect_rate)(self.scope)
                 after = _parse_after(self.scope.get("query_string", b""))
-            self.room = await database_sync_to_async(selectors.room_get)(slug=slug)
+            hub = get_hub()
+            self.room = hub.room(slug) or await database_sync_to_async(
+                selectors.room_get
+            )(slug=slug)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -164,19 +160,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
             return
         await self.accept()
-        delivered = await get_hub().join(self.room, self)
+        delivered, history = await hub.join(self.room, self)
         self.joined = True
-        frame, more = await database_sync_to_async(_history)(
-            self.room, after, delivered
-        )
         self.seen_up_to = max(delivered, after or 0)
-        await self.send(text_data=frame)
-        while more is not None and more < delivered:
-            frames, more = await database_sync_to_async(_catch_up)(
-                self.room, more, delivered
-            )
-            for frame in frames:
-                await self.send(text_data=frame)
+        if after is None:
+            # The latest page, kept by the hub: no query per socket.
+            await self.send(text_data=history)
+        else:
+            await self._send_catch_up(after, delivered)
         self.writer = asyncio.get_running_loop().create_task(self._write())
         logger.info("join %s by %s", self.room.slug, self._who())
 
@@ -214,7 +205,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return None  # The hub brings it to this socket too.
         # A retry: the room heard it already; only the sender needs it again.
         # The message comes with room, author and attachment loaded.
-        return protocol.message_frame(message_payload(message), command.client_id)
+        return protocol.message_frame(encoded_message(message), command.client_id)
+
+    async def _send_catch_up(self, after: int, up_to: int) -> None:
+        """Send everything after ``after``: a history frame, then messages."""
+        encoded, frames, more = await database_sync_to_async(_catch_up)(
+            self.room, after, up_to
+        )
+        await self.send(text_data=protocol.history_frame(encoded))
+        while more is not None:
+            encoded, frames, more = await database_sync_to_async(_catch_up)(
+                self.room, more, up_to
+            )
+            for frame in frames:
+                await self.send(text_data=frame)
 
     # What the hub calls ---------------------------------------------------
 

@@ -24,15 +24,20 @@ def room_group_name(slug: str) -> str:
 
 
 def message_broadcast(
-    *, room_slug: str, message_id: int, prev_id: int, frame: str
+    *,
+    room_slug: str,
+    message_id: int,
+    prev_id: int,
+    message: str,
+    client_id: str | None,
 ) -> None:
     """
-    Send the already encoded ``frame`` to every socket in the room.
+    Send the encoded ``message`` to every socket in the room.
 
-    The frame is encoded once per message. This process's sockets get it at
-    once; other processes through the channel layer, one layer message per
-    process. ``prev_id`` is the room's message before this one, which lets a
-    receiver notice a broadcast it never got.
+    This process's sockets get it at once; other processes through the
+    channel layer, one layer message per process. ``prev_id`` is the room's
+    message before this one, which lets a receiver notice a broadcast it
+    never got.
     """
     from chat.hub import publish_local
 
@@ -41,7 +46,8 @@ def message_broadcast(
         "room": room_slug,
         "id": message_id,
         "prev_id": prev_id,
-        "text": frame,
+        "message": message,
+        "client_id": client_id,
     }
     publish_local(event)
     layer = get_channel_layer()

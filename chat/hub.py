@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,9 +27,9 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from chat import events, protocol
+from chat import events, protocol, selectors
 from chat.models import Room
-from chat.payloads import message_payload
+from chat.payloads import encoded_message
 from chat.selectors import message_queryset
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ class Listener(Protocol):
 
 @dataclass(eq=False)
 class RoomState:
-    slug: str
-    room_id: int
+    room: Room
     listeners: set[Listener] = field(default_factory=set)
     # Highest message id handed to the listeners; everything up to it, in
     # this room, has been delivered.
@@ -64,24 +64,43 @@ class RoomState:
     # Broadcasts that arrived before the message they follow, by prev_id.
     waiting: dict[int, dict[str, Any]] = field(default_factory=dict)
     repair: asyncio.Task[None] | None = None
+    # The latest encoded messages, oldest first: the history a new socket
+    # gets, served without a query.
+    recent: deque[tuple[int, str]] = field(default_factory=deque)
+    history: str | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.room.slug
+
+    @property
+    def room_id(self) -> int:
+        return self.room.pk
+
+    def history_frame(self) -> str:
+        if self.history is None:
+            self.history = protocol.history_frame(m for _, m in self.recent)
+        return self.history
 
 
-def _encoded(messages: Iterable[Any], slug: str) -> list[tuple[int, str]]:
-    return [
-        (
-            message.pk,
-            protocol.message_frame(
-                message_payload(message, room_slug=slug), message.client_id
-            ),
-        )
-        for message in messages
-    ]
+Encoded = tuple[int, str, str | None]  # id, encoded message, client_id
 
 
-def _missing(room_id: int, slug: str, after: int) -> list[tuple[int, str]]:
+def _encoded(messages: Iterable[Any], slug: str) -> list[Encoded]:
+    return [(m.pk, encoded_message(m, room_slug=slug), m.client_id) for m in messages]
+
+
+def _missing(room_id: int, slug: str, after: int) -> list[Encoded]:
     """Return the stored messages after ``after``, encoded, oldest first."""
     messages = message_queryset().filter(room_id=room_id, id__gt=after)
     return _encoded(messages.order_by("id")[:REPAIR_BATCH], slug)
+
+
+def _opening(room: Room) -> tuple[int, list[Encoded]]:
+    """Return the room's last id and its latest page of messages, encoded."""
+    last = _last_ids([room.pk]).get(room.pk, 0)
+    page = selectors.message_list(room=room, up_to=last)
+    return last, _encoded(page, room.slug)
 
 
 def _last_ids(room_ids: list[int]) -> dict[int, int]:
@@ -110,29 +129,35 @@ class Hub:
 
     # Sockets ----------------------------------------------------------
 
-    async def join(self, room: Room, listener: Listener) -> int:
+    def room(self, slug: str) -> Room | None:
+        """Return the room ``slug`` if sockets here are in it (no query)."""
+        state = self.rooms.get(slug)
+        return state.room if state is not None else None
+
+    async def join(self, room: Room, listener: Listener) -> tuple[int, str]:
         """
-        Add ``listener`` to ``room``; return the id delivered so far.
+        Add ``listener`` to ``room``; return the id delivered so far and the
+        history frame of the latest messages up to it.
 
         Every later message of the room reaches the listener through
-        ``deliver``; the caller sends the history up to the returned id.
+        ``deliver``.
         """
         await self._start()
         state = self.rooms.get(room.slug)
         if state is None:
-            state = RoomState(slug=room.slug, room_id=room.pk)
+            state = RoomState(room=room)
             self.rooms[room.slug] = state
             # Subscribe before reading the last id: a message stored after
             # the read is then sure to be heard.
             await self._subscribe(state.slug)
-            last = await database_sync_to_async(_last_ids)([room.pk])
-            state.delivered = last.get(room.pk, 0)
+            state.delivered, page = await database_sync_to_async(_opening)(room)
+            state.recent.extend((message_id, m) for message_id, m, _ in page)
             state.ready.set()
             self._drain(state)
         else:
             await state.ready.wait()
         state.listeners.add(listener)
-        return state.delivered
+        return state.delivered, state.history_frame()
 
     async def leave(self, slug: str, listener: Listener) -> None:
         state = self.rooms.get(slug)
@@ -161,13 +186,20 @@ class Hub:
                 state.waiting[event["prev_id"]] = event
                 self._schedule_repair(state, GAP_WAIT_SECONDS)
             return
-        self._send(state, event["id"], event["text"])
+        self._send(state, event["id"], event["message"], event["client_id"])
         self._drain(state)
 
-    def _send(self, state: RoomState, message_id: int, frame: str) -> None:
+    def _send(
+        self, state: RoomState, message_id: int, message: str, client_id: str | None
+    ) -> None:
         if message_id <= state.delivered:
             return  # Heard twice (from the layer and locally, or repaired).
         state.delivered = message_id
+        state.recent.append((message_id, message))
+        if len(state.recent) > settings.HISTORY_PAGE_SIZE:
+            state.recent.popleft()
+        state.history = None
+        frame = protocol.message_frame(message, client_id)
         for listener in tuple(state.listeners):
             listener.deliver(message_id, frame)
 
@@ -183,7 +215,7 @@ class Hub:
                         # what matters, so fetch rather than guess.
                         self._schedule_repair(state, 0)
                 return
-            self._send(state, event["id"], event["text"])
+            self._send(state, event["id"], event["message"], event["client_id"])
 
     # Repair -------------------------------------------------------------
 
@@ -202,8 +234,8 @@ class Hub:
                 missing = await database_sync_to_async(_missing)(
                     state.room_id, state.slug, state.delivered
                 )
-                for message_id, frame in missing:
-                    self._send(state, message_id, frame)
+                for message_id, message, client_id in missing:
+                    self._send(state, message_id, message, client_id)
                 if len(missing) < REPAIR_BATCH:
                     break
             if missing:

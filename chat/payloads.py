@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.models import Attachment, Message, Room
+from chat.protocol import encode
 
 
 def attachment_payload(attachment: Attachment) -> dict[str, Any]:
@@ -43,6 +44,11 @@ def message_payload(
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
     }
+
+
+def encoded_message(message: Message, *, room_slug: str | None = None) -> str:
+    """Return the Message object as JSON text: the one serialization per send."""
+    return encode(message_payload(message, room_slug=room_slug))
 
 
 def room_payload(room: Room) -> dict[str, Any]:

@@ -6,6 +6,7 @@ encoding what the server sends. See docs/protocol.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,12 +94,25 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def history_frame(messages: list[dict[str, Any]]) -> str:
-    return encode({"type": HISTORY, "messages": messages})
+# Frames are assembled from messages encoded once each (``encode`` of a
+# message payload): a message is serialized once however many sockets, and
+# frames, carry it.
 
 
-def message_frame(message: dict[str, Any], client_id: str | None) -> str:
-    return encode({"type": MESSAGE, "message": message, "client_id": client_id})
+def history_frame(messages: Iterable[str]) -> str:
+    """Return the history frame of the encoded ``messages``."""
+    return '{"type":"history","messages":[' + ",".join(messages) + "]}"
+
+
+def message_frame(message: str, client_id: str | None) -> str:
+    """Return the frame of the encoded ``message`` sent with ``client_id``."""
+    return (
+        '{"type":"message","message":'
+        + message
+        + ',"client_id":'
+        + json.dumps(client_id)
+        + "}"
+    )
 
 
 def heartbeat_frame(last_id: int) -> str:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import clean_name
-from chat import events, protocol, ratelimit
+from chat import events, ratelimit
 from chat.exceptions import AuthRequired, BadRequest, RateLimited, TooLarge
 from chat.files import inspect_upload, safe_file_name
 from chat.models import (
@@ -30,7 +30,7 @@ from chat.models import (
     Message,
     Room,
 )
-from chat.payloads import message_payload
+from chat.payloads import encoded_message
 from chat.selectors import message_queryset
 
 logger = logging.getLogger(__name__)
@@ -101,14 +101,15 @@ def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Mes
 
 
 def _publish(message: Message, client_id: str | None) -> None:
-    frame = protocol.message_frame(message_payload(message), client_id)
+    encoded = encoded_message(message)
     prev_id = message.room.last_message_id or 0  # Read under the room lock.
     transaction.on_commit(
         lambda: events.message_broadcast(
             room_slug=message.room.slug,
             message_id=message.pk,
             prev_id=prev_id,
-            frame=frame,
+            message=encoded,
+            client_id=client_id,
         ),
         robust=True,
     )

@@ -87,6 +87,22 @@ class RoomConsumerReadTests:
             assert frame["message"]["id"] == newer.pk
             assert frame["message"]["text"] == "live"
 
+    async def test_a_history_kept_by_the_hub_matches_the_database(
+        self, room: Room, user: User
+    ) -> None:
+        await post(room, user, "before anyone came")
+        async with socket(f"/ws/rooms/{room.slug}/") as first:
+            await connected(first)
+            for n in range(55):
+                await post(room, user, f"while someone listened {n}")
+            async with socket(f"/ws/rooms/{room.slug}/") as second:
+                history = await connected(second)
+        api = await database_sync_to_async(Client().get)(
+            f"/api/rooms/{room.slug}/messages"
+        )
+        assert history["messages"] == api.json()["messages"]
+        assert len(history["messages"]) == 50
+
     async def test_history_holds_the_last_50_oldest_first(
         self, room: Room, user: User
     ) -> None:

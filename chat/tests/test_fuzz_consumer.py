@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ FUZZ = hypothesis_settings(
     max_examples=150,
     deadline=None,
     database=None,  # Leave no .hypothesis directory in the checkout.
+    # CI replays the same examples every run; local runs explore new ones.
+    derandomize=os.environ.get("CI") == "true",
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

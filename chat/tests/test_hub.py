@@ -44,7 +44,8 @@ def event(room: Room, message_id: int, prev_id: int) -> dict[str, object]:
         "room": room.slug,
         "id": message_id,
         "prev_id": prev_id,
-        "text": protocol.encode({"type": "message", "id": message_id}),
+        "message": protocol.encode({"id": message_id}),
+        "client_id": None,
     }
 
 
@@ -61,7 +62,7 @@ class HubOrderTests:
     ) -> None:
         hub = Hub(asyncio.get_running_loop())
         inbox = Inbox()
-        start = await hub.join(room, inbox)
+        start, _history = await hub.join(room, inbox)
         hub.accept(event(room, start + 3, start + 2))
         hub.accept(event(room, start + 2, start + 1))
         assert inbox.ids == []
@@ -72,7 +73,7 @@ class HubOrderTests:
     async def test_a_broadcast_heard_twice_is_delivered_once(self, room: Room) -> None:
         hub = Hub(asyncio.get_running_loop())
         inbox = Inbox()
-        start = await hub.join(room, inbox)
+        start, _history = await hub.join(room, inbox)
         for _ in range(3):
             hub.accept(event(room, start + 1, start))
         assert inbox.ids == [start + 1]

@@ -50,4 +50,10 @@ class EncodeTests:
         assert frame == {"type": "error", "code": "too_large", "detail": "too long"}
 
     def test_text_is_encoded_as_utf8_not_escapes(self) -> None:
-        assert "Привет" in protocol.history_frame([{"text": "Привет"}])
+        message = protocol.encode({"text": "Привет"})
+        assert "Привет" in protocol.history_frame([message])
+        assert json.loads(protocol.message_frame(message, None)) == {
+            "type": "message",
+            "message": {"text": "Привет"},
+            "client_id": None,
+        }

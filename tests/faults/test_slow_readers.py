@@ -53,19 +53,25 @@ class SlowReaderTests:
             stalled = await connect(url, origin=server.url, max_queue=4)
             history = json.loads(await stalled.recv())
             seen = [message["id"] for message in history["messages"]]
+
+            async def resume_after_the_cut() -> int | None:
+                """Read again once the server gave up on this reader."""
+                assert await until(
+                    lambda: "too slow" in server.log_file.read_text(), 120
+                )
+                try:
+                    while True:
+                        frame = json.loads(await asyncio.wait_for(stalled.recv(), 30))
+                        if frame["type"] == "message":
+                            seen.append(frame["message"]["id"])
+                except ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else None
+
+            resumed = asyncio.create_task(resume_after_the_cut())
             stored = await room.finish()
             figures = room.check(stored)
-
-            # Only now does the stalled reader read again: what was buffered,
-            # then the close that tells it to reconnect.
-            code = None
-            try:
-                while True:
-                    frame = json.loads(await asyncio.wait_for(stalled.recv(), 30))
-                    if frame["type"] == "message":
-                        seen.append(frame["message"]["id"])
-            except ConnectionClosed as closed:
-                code = closed.rcvd.code if closed.rcvd else None
+            # What was buffered, then the close that says: reconnect.
+            code = await resumed
             assert code == 1013
             had_before_cut = len(seen)
             async with connect(f"{url}?after={seen[-1]}", origin=server.url) as again:

@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format bench superuser clean
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+.PHONY: run test lint format bench bench-quick superuser clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +30,19 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+$(BENCH_INSTALLED): $(INSTALLED) bench/package-lock.json
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	npm ci --prefix bench --no-audit --no-fund --silent
+	touch $(BENCH_INSTALLED)
+
+## Measure the chat against baseline servers; writes docs/performance.md.
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python bench/run.py
+
+## A smaller run of the same, as a smoke test of the benchmark.
+bench-quick: $(BENCH_INSTALLED)
+	$(BIN)/python bench/run.py --quick
 
 ## Create the first admin account interactively.
 superuser: $(INSTALLED)

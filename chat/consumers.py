@@ -28,6 +28,7 @@ from chat.exceptions import (
 from chat.hub import get_hub
 from chat.models import Room
 from chat.payloads import encoded_message
+from chat.transport import DirectWriter, Written
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     Anyone may connect and read; only logged-in users may send. The first
     frame is the history; the room's later messages follow from the process
-    hub, each once and in id order. All frames go out through one bounded
-    queue; a socket that lets it fill up is closed and catches up later.
+    hub, each once and in id order: written straight to the connection when
+    nothing waits before them, else through one bounded queue. A socket that
+    lets its queue or its write buffer fill up is closed and catches up
+    later.
     """
 
     # The hub takes the room's layer messages for the whole process; a
@@ -130,6 +133,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     seen_up_to = 0
     writer: asyncio.Task[None] | None = None
     closing: asyncio.Task[None] | None = None
+    # Set once the history is out, when the server lets frames be written
+    # straight to the connection (see chat/transport.py).
+    direct: DirectWriter | None = None
+    sending = False
 
     async def connect(self) -> None:
         self.language = _language(self.scope.get("headers", []))
@@ -169,6 +176,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             await self._send_catch_up(after, delivered)
         self.writer = asyncio.get_running_loop().create_task(self._write())
+        self.direct = DirectWriter.behind(self.base_send, settings.SOCKET_BUFFER_LIMIT)
         logger.info("join %s by %s", self.room.slug, self._who())
 
     async def disconnect(self, code: int) -> None:
@@ -185,7 +193,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         with translation.override(self.language):
             frame = await self._answer(text_data)
         if frame is not None:
-            self.deliver(None, frame)
+            self._queue(None, frame)
 
     async def _answer(self, text_data: str | None) -> str | None:
         """Perform what the client's frame asks; return a reply for it alone."""
@@ -222,7 +230,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # What the hub calls ---------------------------------------------------
 
-    def deliver(self, message_id: int | None, frame: str) -> None:
+    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
+        if message_id is not None and message_id <= self.seen_up_to:
+            return
+        if self.direct is not None and not self.sending and self.outbox.empty():
+            # Nothing waits before it: write it now, in the hub's loop.
+            written = self.direct.write(wire)
+            if written is Written.SLOW:
+                self._cut_off(CLOSE_TOO_SLOW, "too slow")
+            return
+        self._queue(message_id, frame)
+
+    def _queue(self, message_id: int | None, frame: str) -> None:
         try:
             self.outbox.put_nowait((message_id, frame))
         except asyncio.QueueFull:
@@ -244,7 +263,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         while True:
             message_id, frame = await self.outbox.get()
             if message_id is None or message_id > self.seen_up_to:
-                await self.send(text_data=frame)
+                self.sending = True
+                try:
+                    await self.send(text_data=frame)
+                finally:
+                    self.sending = False
 
     def _cut_off(self, code: int, reason: str) -> None:
         if not self.joined:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import threading
 from collections import deque
@@ -31,6 +32,7 @@ from chat import events, protocol, selectors
 from chat.models import Room
 from chat.payloads import encoded_message
 from chat.selectors import message_queryset
+from chat.transport import wire_frame
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,8 @@ REPAIR_BATCH = 500
 class Listener(Protocol):
     """A socket as the hub sees it."""
 
-    def deliver(self, message_id: int | None, frame: str) -> None:
-        """Queue ``frame`` for the socket without waiting; never raise."""
+    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
+        """Send ``frame`` (``wire``: its bytes on the wire) without waiting."""
 
     def session_key(self) -> str | None:
         """Return the session that logged the socket in, if any."""
@@ -199,9 +201,11 @@ class Hub:
         if len(state.recent) > settings.HISTORY_PAGE_SIZE:
             state.recent.popleft()
         state.history = None
+        # Encoded once here, written as they are to every socket of the room.
         frame = protocol.message_frame(message, client_id)
+        wire = wire_frame(frame)
         for listener in tuple(state.listeners):
-            listener.deliver(message_id, frame)
+            listener.deliver(message_id, frame, wire)
 
     def _drain(self, state: RoomState) -> None:
         """Deliver waiting broadcasts that now follow on; drop stale ones."""
@@ -289,7 +293,12 @@ class Hub:
                 failures = 0
                 self.loop.create_task(self.tick(heartbeat=False))
             if event.get("type") == events.MESSAGE_EVENT:
-                self.accept(event)
+                try:
+                    self.accept(event)
+                except Exception:
+                    # A malformed event (say, from a process of another
+                    # version) must not end the listener; the tick catches up.
+                    logger.exception("could not take a layer event")
 
     # The tick ---------------------------------------------------------------
 
@@ -315,8 +324,9 @@ class Hub:
         if heartbeat:
             for state in states:
                 frame = protocol.heartbeat_frame(state.delivered)
+                wire = wire_frame(frame)
                 for listener in tuple(state.listeners):
-                    listener.deliver(None, frame)
+                    listener.deliver(None, frame, wire)
         await self._end_stale_sessions(states)
 
     async def _end_stale_sessions(self, states: list[RoomState]) -> None:
@@ -369,4 +379,8 @@ def publish_local(event: dict[str, Any]) -> None:
         hubs = [hub for loop, hub in _hubs.items() if not loop.is_closed()]
     for hub in hubs:
         with contextlib.suppress(RuntimeError):  # Its loop stopped meanwhile.
-            hub.loop.call_soon_threadsafe(hub.accept, event)
+            # A fresh context: the caller's (a database thread's) would make
+            # the hub's later database calls think they run in that thread.
+            hub.loop.call_soon_threadsafe(
+                hub.accept, event, context=contextvars.Context()
+            )

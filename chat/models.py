@@ -54,6 +54,9 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
     )
+    # The author's display name when the message was posted: a message reads
+    # the same wherever and whenever it is served.
+    author_name = models.CharField(_("author's name"), max_length=50, blank=True)
     text = models.TextField(_("text"), blank=True)
     created = models.DateTimeField(_("created"), db_index=True)
     # The sender's idempotency key: a retry with the same key is stored once.

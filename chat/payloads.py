@@ -39,7 +39,7 @@ def message_payload(
     return {
         "id": message.pk,
         "room": room_slug or message.room.slug,
-        "author": message.author.shown_name,
+        "author": message.author_name or message.author.shown_name,
         "text": message.text,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,

@@ -90,7 +90,12 @@ def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Mes
     locked = Room.objects.select_for_update().get(pk=room.pk)
     now = timezone.now()
     message = Message.objects.create(
-        room=locked, author=author, text=text, created=now, client_id=client_id
+        room=locked,
+        author=author,
+        author_name=author.shown_name,
+        text=text,
+        created=now,
+        client_id=client_id,
     )
     Room.objects.filter(pk=room.pk).update(
         last_message_at=now, last_message_id=message.pk

@@ -266,3 +266,6 @@ HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_SECONDS", "15"))
 # Frames a socket may have queued before it counts as too slow and is cut
 # off (it then reconnects and catches up).
 SOCKET_QUEUE_LIMIT = int(os.environ.get("SOCKET_QUEUE_LIMIT", "2000"))
+# Bytes a socket may have unsent in its write buffer before it counts as too
+# slow.
+SOCKET_BUFFER_LIMIT = int(os.environ.get("SOCKET_BUFFER_LIMIT", str(4 * 1024 * 1024)))

@@ -158,13 +158,21 @@ class Nginx:
 
 
 @pytest.fixture
-def nginx(tmp_path: Path, servers: list[ChatServer]) -> Iterator[Nginx]:
+def nginx_binary() -> str:
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
     )
     if binary is None:
         missing("nginx is not installed (apt-get install nginx)")
-    proxy = Nginx(binary, tmp_path / "nginx", servers)
+    return binary
+
+
+@pytest.fixture
+def nginx(
+    tmp_path: Path, nginx_binary: str, servers: list[ChatServer]
+) -> Iterator[Nginx]:
+    """nginx in front of A and B (found before they start, or skipped)."""
+    proxy = Nginx(nginx_binary, tmp_path / "nginx", servers)
     try:
         proxy.start()
         yield proxy
@@ -302,7 +310,7 @@ class ScaleOutTests:
         senders = await asyncio.gather(
             send(a, cookie, "through-a", 15), send(b, cookie, "through-b", 15)
         )
-        stored = [m["id"] for m in stored_messages(b.url)]
+        stored = [m["id"] for m in await asyncio.to_thread(stored_messages, b.url)]
         assert stored == acked(*senders)
         assert await until(lambda: all(r.ids == stored for r in readers), 10), [
             r.ids for r in readers
@@ -344,7 +352,9 @@ class ScaleOutTests:
         content = os.urandom(3 * MIB + 17)
         async with connect(b.ws_url + ROOM, origin=b.url) as socket:
             await history(socket)
-            status, answer = upload(a.url, cookie, "data.bin", content)
+            status, answer = await asyncio.to_thread(
+                upload, a.url, cookie, "data.bin", content
+            )
             assert status == 201, answer
             [heard] = await live(socket, 1)
         assert heard == answer["message"]
@@ -365,9 +375,9 @@ class ScaleOutTests:
         assert fetch(a.url + attachment["thumbnail_url"])[0] == 403
 
     async def test_nginx_serves_both_processes_behind_one_address(
-        self, servers: list[ChatServer], nginx: Nginx
+        self, nginx: Nginx
     ) -> None:
-        a, b = servers
+        a, b = nginx.upstreams
         a.create_user("wanda")
         cookie = nginx.login("wanda")
         earlier = await send(a, cookie, "earlier", 2)
@@ -401,9 +411,9 @@ class ScaleOutTests:
             assert (status, answer.get("code")) == (413, "too_large"), (size, answer)
 
     async def test_sockets_through_nginx_move_to_the_other_process_on_a_restart(
-        self, servers: list[ChatServer], nginx: Nginx
+        self, nginx: Nginx
     ) -> None:
-        a, b = servers
+        a, b = nginx.upstreams
         a.create_user("wanda")
         cookie = nginx.login("wanda")
         # least_conn spreads them over both processes.

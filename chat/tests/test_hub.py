@@ -24,7 +24,7 @@ class Inbox:
         self.key = key
         self.ended = False
 
-    def deliver(self, message_id: int | None, frame: str) -> None:
+    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         self.frames.append((message_id, frame))
 
     def session_key(self) -> str | None:

@@ -51,10 +51,12 @@ class MessagePayloadTests:
         )
         assert message_payload(message)["attachment"]["thumbnail_url"] is None
 
-    def test_the_author_is_the_current_display_name(
+    def test_the_author_is_the_display_name_when_posted(
         self, room: Room, user: User
     ) -> None:
-        message, _ = message_create(room=room, author=user, text="hello")
+        before, _ = message_create(room=room, author=user, text="hello")
         user_set_display_name(user=user, display_name="Alice B.")
-        message.author.refresh_from_db()
-        assert message_payload(message)["author"] == "Alice B."
+        after, _ = message_create(room=room, author=user, text="again")
+        before.refresh_from_db()
+        assert message_payload(before)["author"] == "Alice"
+        assert message_payload(after)["author"] == "Alice B."

@@ -102,7 +102,7 @@ class Inbox:
     def __init__(self) -> None:
         self.frames: list[tuple[int | None, str]] = []
 
-    def deliver(self, message_id: int | None, frame: str) -> None:
+    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         self.frames.append((message_id, frame))
 
     def session_key(self) -> None:

@@ -31,7 +31,11 @@ class SlowReaderTests:
         self, tmp_path: Path, report: dict[str, Any]
     ) -> None:
         server = ChatServer(
-            tmp_path, RATE_LIMITS="off", LOG_LEVEL="WARNING", SOCKET_QUEUE_LIMIT="200"
+            tmp_path,
+            RATE_LIMITS="off",
+            LOG_LEVEL="WARNING",
+            SOCKET_QUEUE_LIMIT="200",
+            SOCKET_BUFFER_LIMIT="262144",
         )
         server.start()
         try:

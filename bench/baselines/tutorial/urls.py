@@ -1,0 +1,3 @@
+"""No pages: the baseline is only its socket."""
+
+urlpatterns: list[object] = []

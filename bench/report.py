@@ -1,0 +1,261 @@
+"""Turn a benchmark run into docs/performance.md, .png and .json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CHAT = "chat"
+RAW = "raw websockets broadcast"
+TORNADO = "tornado broadcast"
+TUTORIAL = "Channels tutorial (daphne, in-memory layer)"
+RATE_100 = "100 readers, 200 msg/s"
+RATE_1000 = "1,000 readers, 20 msg/s"
+BURST = "1,000 readers, burst of 500"
+IDLE = "5,000 idle readers"
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def _rate_cell(result: dict[str, Any]) -> str:
+    latency = result.get("latencyMs") or {}
+    expected = result.get("expected") or 0
+    in_window = result.get("deliveredInWindow") or 0
+    behind = 100 * (expected - in_window) / expected if expected else 0
+    rate, p50, p99 = (
+        _num(result.get("deliveriesPerSecond")),
+        _num(latency.get("p50"), 1),
+        _num(latency.get("p99"), 1),
+    )
+    return (
+        f"{rate}/s; p50 {p50} ms, p99 {p99} ms; lost {_num(result.get('lost'))}, "
+        f"dup {_num(result.get('duplicates'))}; {behind:.0f}% late"
+    )
+
+
+def _burst_cell(result: dict[str, Any]) -> str:
+    latency = result.get("latencyMs") or {}
+    rate, p99 = _num(result.get("deliveriesPerSecond")), _num(latency.get("p99"))
+    return (
+        f"{rate}/s; p99 {p99} ms; "
+        f"lost {_num(result.get('lost'))}, dup {_num(result.get('duplicates'))}"
+    )
+
+
+def _idle_cell(result: dict[str, Any]) -> str:
+    seconds = _num(result.get("connectSeconds"), 1)
+    return (
+        f"{_num(result.get('kibPerConnection'), 1)} KiB/conn; "
+        f"{_num(result.get('connected'))} connected in {seconds} s"
+    )
+
+
+def _verdict(met: bool | None) -> str:
+    return "–" if met is None else "yes" if met else "no"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a and b else None
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """Return (target, measured, met) for each goal of the chat."""
+    chat = results.get(CHAT, {})
+    raw = results.get(RAW, {})
+    tornado = results.get(TORNADO, {})
+    tutorial = results.get(TUTORIAL, {})
+    rows: list[tuple[str, str, bool | None]] = []
+
+    def p99(result: dict[str, Any], workload: str) -> float | None:
+        return (result.get(workload, {}).get("latencyMs") or {}).get("p99")
+
+    def rate(result: dict[str, Any], workload: str) -> float | None:
+        return result.get(workload, {}).get("deliveriesPerSecond")
+
+    r = _ratio(p99(chat, RATE_1000), p99(raw, RATE_1000))
+    lost = chat.get(RATE_1000, {}).get("lost")
+    dups = chat.get(RATE_1000, {}).get("duplicates")
+    rows.append(
+        (
+            "1,000 readers, 20 msg/s: no loss, no duplicates, p99 within 2x of raw",
+            f"lost {lost}, duplicates {dups}, p99 {r:.2f}x raw" if r else "–",
+            bool(r and r <= 2 and lost == 0 and dups == 0) if r else None,
+        )
+    )
+    for name, other, goal in (
+        (TORNADO, tornado, 2.0),
+        (TUTORIAL, tutorial, 10.0),
+        (RAW, raw, 0.5),
+    ):
+        r = _ratio(rate(chat, BURST), rate(other, BURST))
+        rows.append(
+            (
+                f"burst of 500 to 1,000: deliveries/s at least {goal:g}x {name}",
+                f"{r:.2f}x" if r else "–",
+                (r >= goal) if r else None,
+            )
+        )
+    idle = chat.get(IDLE, {})
+    kib = idle.get("kibPerConnection")
+    rows.append(
+        (
+            "5,000 idle readers: at most 20 KiB of server memory per connection",
+            f"{kib} KiB" if kib is not None else "–",
+            (kib <= 20) if kib is not None else None,
+        )
+    )
+    r = _ratio(idle.get("connectSeconds"), tornado.get(IDLE, {}).get("connectSeconds"))
+    rows.append(
+        (
+            "5,000 idle readers all connected within 2x the tornado baseline's time",
+            f"{r:.2f}x" if r else "–",
+            (r <= 2) if r else None,
+        )
+    )
+    scaled = next((v for k, v in results.items() if "processes" in k), None)
+    if scaled:
+        for workload in (RATE_100, RATE_1000, BURST):
+            r = _ratio(rate(scaled, workload), rate(chat, workload))
+            lost = scaled.get(workload, {}).get("lost")
+            rows.append(
+                (
+                    f"2 processes on Redis, {workload}: "
+                    "no loss, at least 0.7x one process",
+                    f"lost {lost}, {r:.2f}x" if r else "–",
+                    bool(r and r >= 0.7 and lost == 0) if r else None,
+                )
+            )
+    for name, result in results.items():
+        if "stored" in result:
+            sent = sum(
+                result[w].get("sent") or 0
+                for w in (RATE_100, RATE_1000, BURST)
+                if w in result
+            )
+            rows.append(
+                (
+                    f"{name}: every benchmark message stored",
+                    f"{result['stored']} stored of {sent} sent",
+                    result["stored"] >= sent,
+                )
+            )
+    return rows
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = report["results"]
+    names = list(results)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    panels = [
+        (
+            BURST,
+            "deliveriesPerSecond",
+            "burst of 500 to 1,000 readers\ndeliveries/s (higher is better)",
+        ),
+        (
+            RATE_1000,
+            "p99",
+            "1,000 readers at 20 msg/s\np99 latency, ms (lower is better)",
+        ),
+        (
+            IDLE,
+            "kibPerConnection",
+            "5,000 idle readers\nserver KiB per connection (lower is better)",
+        ),
+    ]
+    for axis, (workload, key, title) in zip(axes, panels, strict=True):
+        values = []
+        for name in names:
+            result = results[name].get(workload, {})
+            value = (
+                (result.get("latencyMs") or {}).get("p99")
+                if key == "p99"
+                else result.get(key)
+            )
+            values.append(value or 0)
+        colors = ["#3b5bdb" if name.startswith("chat") else "#adb5bd" for name in names]
+        axis.barh(names, values, color=colors)
+        axis.set_title(title, fontsize=10)
+        axis.invert_yaxis()
+        axis.tick_params(labelsize=8)
+        if axis is not axes[0]:
+            axis.set_yticklabels([])
+    fig.suptitle(
+        f"Measured {report['date']} on {report['cores']} cores; chat in blue",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(report: dict[str, Any], docs: Path) -> None:
+    results = report["results"]
+    (docs / "performance.json").write_text(json.dumps(report, indent=2) + "\n")
+    chart(report, docs / "performance.png")
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make bench` (bench/run.py); do not edit by hand. Each server",
+        "runs pinned to one core and the Node load generator (bench/loadgen.js)",
+        "to the other; one sender and N anonymous readers in one room; a",
+        "delivery is one reader receiving one message. Only ratios within one run",
+        "count: runs on this shared machine vary by up to 30%.",
+        "",
+        f"Run of {report['date']}"
+        + (" (quick, smaller workloads)." if report["quick"] else "."),
+        "",
+        "![Benchmark chart](performance.png)",
+        "",
+        f"| server | {RATE_100} | {RATE_1000} | {BURST} | {IDLE} |",
+        "|---|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        cells = [
+            _rate_cell(result.get(RATE_100, {})),
+            _rate_cell(result.get(RATE_1000, {})),
+            _burst_cell(result.get(BURST, {})),
+            _idle_cell(result.get(IDLE, {})),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        '"late": deliveries not yet received one second after the last message',
+        "was sent (a server that falls behind under load).",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    for goal, measured, met in targets(results):
+        lines.append(f"| {goal} | {measured} | {_verdict(met)} |")
+    lines += [
+        "",
+        "## The load generator kept up",
+        "",
+        "| server | workload | load generator CPU busy | event-loop lag p99 |",
+        "|---|---|---|---|",
+    ]
+    for name, result in results.items():
+        for workload, data in result.items():
+            if not isinstance(data, dict) or "measure" not in data:
+                continue
+            busy = (data.get("measure") or {}).get("cpuBusy")
+            lag = (data.get("eventLoopLagMs") or {}).get("p99")
+            lines.append(
+                f"| {name} | {workload} | {_num(busy, 2)} | {_num(lag, 1)} ms |"
+            )
+    (docs / "performance.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,375 @@
+"""
+The benchmark: the chat against baseline servers, in one invocation.
+
+Run with `make bench`. Each server runs pinned to core 0 and the Node load
+generator (bench/loadgen.js) to core 1, where the machine has two cores.
+Every figure in the report is compared with baselines measured in the same
+run, because absolute numbers on a shared machine vary by up to 30%.
+Writes docs/performance.md, docs/performance.png and docs/performance.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server import ChatServer, free_port  # noqa: E402
+
+PYTHON = sys.executable
+NODE = shutil.which("node") or "node"
+DOCS = ROOT / "docs"
+SERVER_CORE, LOADGEN_CORE = "0", "1"
+
+
+def pinned(core: str, command: list[str]) -> list[str]:
+    """Pin ``command`` to ``core`` when taskset and a second core exist."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", core, *command]
+    return command
+
+
+def rss_kib(pid: int) -> int:
+    """Return the resident memory of process ``pid`` and its children."""
+    total = 0
+    for candidate in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{candidate}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        total += int(match.group(1)) if match else 0
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    kids = [int(child) for child in text.split()]
+    return kids + [grandchild for kid in kids for grandchild in _children(kid)]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+@dataclass
+class Target:
+    """A server under test: how to start it and how to talk to it."""
+
+    name: str
+    dialect: str
+    urls: list[str] = field(default_factory=list)
+    origin: str = ""
+    cookie: str = ""
+    pids: list[int] = field(default_factory=list)
+    stop: Any = None
+    stored: Any = None  # callable returning the number of stored messages
+
+
+def start_baseline(
+    name: str,
+    command: list[str],
+    port: int,
+    path: str,
+    env: dict[str, str] | None = None,
+) -> Target:
+    process = subprocess.Popen(
+        pinned(SERVER_CORE, command),
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+
+    def stop() -> None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    dialect = "tutorial" if "tutorial" in name else "raw"
+    return Target(
+        name=name,
+        dialect=dialect,
+        urls=[f"ws://127.0.0.1:{port}{path}"],
+        origin=f"http://127.0.0.1:{port}",
+        pids=[process.pid],
+        stop=stop,
+    )
+
+
+def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
+    """Start the chat as `make run` does (DEBUG=0, rate limits off)."""
+    env = {"RATE_LIMITS": "off", "SECRET_KEY": secrets.token_urlsafe(40), **env}
+    servers = [ChatServer(data / f"p{n}", **env) for n in range(processes)]
+    for server in servers:
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+        server.manage("migrate", "--noinput")
+        output = server.output.open("ab")
+        server.process = subprocess.Popen(
+            pinned(SERVER_CORE, [PYTHON, "manage.py", "serve"]),
+            cwd=ROOT,
+            env=server.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(server.port)
+    first = servers[0]
+    first.create_user("bench")
+    cookie = first.login("bench")
+
+    def stop() -> None:
+        for server in servers:
+            server.stop()
+
+    def stored() -> int:
+        count = first.manage(
+            "shell",
+            "-c",
+            "from chat.models import Message; print(Message.objects.count())",
+        )
+        return int(count.strip())
+
+    return Target(
+        name="chat"
+        if processes == 1
+        else f"chat, {processes} processes (Redis + PostgreSQL)",
+        dialect="chat",
+        urls=[f"{s.ws_url}/ws/rooms/general/" for s in servers],
+        origin=first.url,
+        cookie=cookie,
+        pids=[s.process.pid for s in servers if s.process],
+        stop=stop,
+        stored=stored,
+    )
+
+
+WORKLOADS = {
+    "100 readers, 200 msg/s": {
+        "readers": 100,
+        "mode": "rate",
+        "rate": 200,
+        "duration": 10,
+    },
+    "1,000 readers, 20 msg/s": {
+        "readers": 1000,
+        "mode": "rate",
+        "rate": 20,
+        "duration": 10,
+    },
+    "1,000 readers, burst of 500": {"readers": 1000, "mode": "burst", "count": 500},
+    "5,000 idle readers": {"readers": 5000, "mode": "idle", "duration": 3},
+}
+QUICK = {
+    "100 readers, 200 msg/s": {"duration": 4},
+    "1,000 readers, 20 msg/s": {"readers": 300, "duration": 4},
+    "1,000 readers, burst of 500": {"readers": 300, "count": 200},
+    "5,000 idle readers": {"readers": 1000},
+}
+
+
+def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
+    config = {
+        "url": target.urls[0],
+        "readerUrls": target.urls,
+        "origin": target.origin,
+        "cookie": target.cookie,
+        "dialect": target.dialect,
+        "timeout": 150,
+        **workload,
+    }
+    before = sum(rss_kib(pid) for pid in target.pids)
+    process = subprocess.Popen(
+        pinned(
+            LOADGEN_CORE, [NODE, str(ROOT / "bench" / "loadgen.js"), json.dumps(config)]
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak = before
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "READY" in line:
+            time.sleep(1)  # Let the server settle before reading its memory.
+            peak = sum(rss_kib(pid) for pid in target.pids)
+    out, _ = process.communicate(timeout=200)
+    result = json.loads(out) if out.strip() else {"error": "no result"}
+    result["serverRssKiB"] = {"before": before, "ready": peak}
+    if workload["mode"] == "idle" and result.get("connected"):
+        result["kibPerConnection"] = round((peak - before) / result["connected"], 1)
+    return result
+
+
+def measure(target: Target, workloads: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    results = {}
+    for title, workload in workloads.items():
+        print(f"  {target.name}: {title}", flush=True)
+        results[title] = run_loadgen(target, workload)
+        summary = {
+            key: results[title].get(key)
+            for key in (
+                "connected",
+                "delivered",
+                "lost",
+                "duplicates",
+                "deliveriesPerSecond",
+                "latencyMs",
+                "connectSeconds",
+                "kibPerConnection",
+            )
+        }
+        print(f"    {summary}", flush=True)
+        time.sleep(1)
+    if target.stored is not None:
+        results["stored"] = target.stored()
+    return results
+
+
+def postgres_database() -> tuple[str, Any]:
+    import psycopg
+
+    base = os.environ.get("TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    name = f"chat_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{base}/{name}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller workloads, a smoke run"
+    )
+    parser.add_argument("--only", help="run only targets whose name contains this")
+    args = parser.parse_args()
+    workloads = {
+        # A slow server gets time to finish; `lost` is then what never came.
+        title: {"grace": 30, **spec, **(QUICK[title] if args.quick else {})}
+        for title, spec in WORKLOADS.items()
+    }
+    results: dict[str, Any] = {}
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as scratch:
+        data = Path(scratch)
+        starters = [
+            (
+                "raw websockets broadcast",
+                lambda: start_baseline(
+                    "raw websockets broadcast",
+                    [PYTHON, "bench/baselines/raw_ws.py", "--port", str(port)],
+                    port,
+                    "/",
+                ),
+            ),
+            (
+                "tornado broadcast",
+                lambda: start_baseline(
+                    "tornado broadcast",
+                    [
+                        PYTHON,
+                        "bench/baselines/tornado_broadcast.py",
+                        "--port",
+                        str(port),
+                    ],
+                    port,
+                    "/",
+                ),
+            ),
+            (
+                "Channels tutorial (daphne, in-memory layer)",
+                lambda: start_baseline(
+                    "Channels tutorial (daphne, in-memory layer)",
+                    [
+                        str(Path(PYTHON).parent / "daphne"),
+                        # Twisted's default listen backlog (50) would refuse
+                        # connects that the other servers (2048+) accept.
+                        "-e",
+                        f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+                        "bench.baselines.tutorial.asgi:application",
+                    ],
+                    port,
+                    "/ws/chat/bench/",
+                ),
+            ),
+            ("chat", lambda: start_chat(data / "chat", DATA_DIR=str(data / "chat"))),
+        ]
+        redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+        for name, start in starters:
+            if args.only and args.only not in name:
+                continue
+            port = free_port()
+            print(f"starting {name}", flush=True)
+            target = start()
+            try:
+                results[target.name] = measure(target, workloads)
+            finally:
+                target.stop()
+        if not args.only or "process" in args.only:
+            import redis
+
+            redis.Redis.from_url(redis_url).flushdb()
+            database, drop = postgres_database()
+            try:
+                target = start_chat(
+                    data / "scaled",
+                    processes=2,
+                    DATABASE_URL=database,
+                    REDIS_URL=redis_url,
+                )
+                print(f"starting {target.name}", flush=True)
+                try:
+                    results[target.name] = measure(target, workloads)
+                finally:
+                    target.stop()
+            finally:
+                drop()
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "quick": args.quick,
+        "cores": os.cpu_count(),
+        "workloads": workloads,
+        "results": results,
+    }
+    from bench.report import write_report
+
+    write_report(report, DOCS)
+    print(f"wrote {DOCS / 'performance.md'}")
+
+
+if __name__ == "__main__":
+    main()

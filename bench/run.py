@@ -157,7 +157,7 @@ def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
             "-c",
             "from chat.models import Message; print(Message.objects.count())",
         )
-        return int(count.strip())
+        return int(count.strip().splitlines()[-1])
 
     return Target(
         name="chat"

@@ -28,7 +28,7 @@ from chat.exceptions import (
 from chat.hub import get_hub
 from chat.models import Room
 from chat.payloads import encoded_message
-from chat.transport import DirectWriter, Written
+from chat.transport import SEND_KEY, DirectWriter, Written
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         else:
             await self._send_catch_up(after, delivered)
         self.writer = asyncio.get_running_loop().create_task(self._write())
-        self.direct = DirectWriter.behind(self.base_send, settings.SOCKET_BUFFER_LIMIT)
+        self.direct = DirectWriter.behind(
+            self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT
+        )
         logger.info("join %s by %s", self.room.slug, self._who())
 
     async def disconnect(self, code: int) -> None:

@@ -27,6 +27,26 @@ def wire_frame(text: str) -> bytes:
     )
 
 
+SEND_KEY = "chat.server_send"
+
+
+class ServerSend:
+    """
+    ASGI middleware that keeps the server's own ``send`` in the scope.
+
+    Channels' session middleware wraps ``send``; the consumer finds the
+    connection behind the unwrapped one (see DirectWriter.behind).
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope = {**scope, SEND_KEY: send}
+        await self.app(scope, receive, send)
+
+
 class Written(enum.Enum):
     SENT = "sent"
     SLOW = "slow"
@@ -41,7 +61,7 @@ class DirectWriter:
         self.limit = limit
 
     @classmethod
-    def behind(cls, send: Callable[..., Any], limit: int) -> DirectWriter | None:
+    def behind(cls, send: Callable[..., Any] | None, limit: int) -> DirectWriter | None:
         """Return a writer for the connection behind ASGI ``send``, if possible."""
         protocol = getattr(send, "__self__", None)
         if isinstance(protocol, WebSocketCommonProtocol) and not protocol.extensions:

@@ -21,12 +21,15 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from chat.middleware import RequestBodyLimit  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.transport import ServerSend  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": ServerSend(
+            AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            )
         ),
     }
 )

@@ -137,12 +137,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # straight to the connection (see chat/transport.py).
     direct: DirectWriter | None = None
     sending = False
+    # Frames waiting to be sent (made on first need), and whether the
+    # history is out so that they may go.
+    outbox: asyncio.Queue[tuple[int | None, str]] | None = None
+    live = False
 
     async def connect(self) -> None:
         self.language = _language(self.scope.get("headers", []))
-        self.outbox: asyncio.Queue[tuple[int | None, str]] = asyncio.Queue(
-            settings.SOCKET_QUEUE_LIMIT
-        )
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             with translation.override(self.language):
@@ -175,7 +176,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=history)
         else:
             await self._send_catch_up(after, delivered)
-        self.writer = asyncio.get_running_loop().create_task(self._write())
+        self.live = True
+        if self.outbox is not None:
+            self._start_writer()
         self.direct = DirectWriter.behind(
             self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT
         )
@@ -235,7 +238,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         if message_id is not None and message_id <= self.seen_up_to:
             return
-        if self.direct is not None and not self.sending and self.outbox.empty():
+        idle = not self.sending and (self.outbox is None or self.outbox.empty())
+        if self.direct is not None and idle:
             # Nothing waits before it: write it now, in the hub's loop.
             written = self.direct.write(wire)
             if written is Written.SLOW:
@@ -244,10 +248,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self._queue(message_id, frame)
 
     def _queue(self, message_id: int | None, frame: str) -> None:
+        # The queue and its writer task come with the first frame that needs
+        # them: most sockets never do, and an idle socket stays small.
+        if self.outbox is None:
+            self.outbox = asyncio.Queue(settings.SOCKET_QUEUE_LIMIT)
+            if self.live:
+                self._start_writer()
         try:
             self.outbox.put_nowait((message_id, frame))
         except asyncio.QueueFull:
             self._cut_off(CLOSE_TOO_SLOW, "too slow")
+
+    def _start_writer(self) -> None:
+        self.writer = asyncio.get_running_loop().create_task(self._write())
 
     def session_key(self) -> str | None:
         user = self.scope.get("user")
@@ -262,6 +275,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _write(self) -> None:
         """Send queued frames in order; skip messages the client already has."""
+        assert self.outbox is not None
         while True:
             message_id, frame = await self.outbox.get()
             if message_id is None or message_id > self.seen_up_to:

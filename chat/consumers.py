@@ -247,6 +247,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self._queue(message_id, frame)
 
+    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        idle = not self.sending and (self.outbox is None or self.outbox.empty())
+        if self.direct is not None and idle and messages[0][0] > self.seen_up_to:
+            written = self.direct.write(wire)
+            if written is Written.SLOW:
+                self._cut_off(CLOSE_TOO_SLOW, "too slow")
+            return
+        for message_id, frame, one in messages:
+            self.deliver(message_id, frame, one)
+
     def _queue(self, message_id: int | None, frame: str) -> None:
         # The queue and its writer task come with the first frame that needs
         # them: most sockets never do, and an idle socket stays small.

@@ -48,6 +48,9 @@ class Listener(Protocol):
     def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         """Send ``frame`` (``wire``: its bytes on the wire) without waiting."""
 
+    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        """Send ``messages`` in order (``wire``: all their bytes) without waiting."""
+
     def session_key(self) -> str | None:
         """Return the session that logged the socket in, if any."""
 
@@ -63,6 +66,8 @@ class RoomState:
     # this room, has been delivered.
     delivered: int = 0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Messages delivered but not yet written: (id, frame, wire bytes).
+    outgoing: list[tuple[int, str, bytes]] = field(default_factory=list)
     # Broadcasts that arrived before the message they follow, by prev_id.
     waiting: dict[int, dict[str, Any]] = field(default_factory=dict)
     repair: asyncio.Task[None] | None = None
@@ -203,9 +208,19 @@ class Hub:
         state.history = None
         # Encoded once here, written as they are to every socket of the room.
         frame = protocol.message_frame(message, client_id)
-        wire = wire_frame(frame)
+        state.outgoing.append((message_id, frame, wire_frame(frame)))
+        if len(state.outgoing) == 1:
+            # Messages that arrive before the loop comes round again go out
+            # together: one write per socket for the lot.
+            self.loop.call_soon(self._flush, state)
+
+    def _flush(self, state: RoomState) -> None:
+        batch, state.outgoing = state.outgoing, []
+        if not batch:
+            return
+        wire = batch[0][2] if len(batch) == 1 else b"".join(m[2] for m in batch)
         for listener in tuple(state.listeners):
-            listener.deliver(message_id, frame, wire)
+            listener.deliver_many(batch, wire)
 
     def _drain(self, state: RoomState) -> None:
         """Deliver waiting broadcasts that now follow on; drop stale ones."""
@@ -323,6 +338,7 @@ class Hub:
                 self._schedule_repair(state, 0)
         if heartbeat:
             for state in states:
+                self._flush(state)  # No heartbeat overtakes a message.
                 frame = protocol.heartbeat_frame(state.delivered)
                 wire = wire_frame(frame)
                 for listener in tuple(state.listeners):

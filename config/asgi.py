@@ -15,10 +15,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chat.auth import AuthMiddlewareStack  # noqa: E402
 from chat.middleware import RequestBodyLimit  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from chat.transport import ServerSend  # noqa: E402

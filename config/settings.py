@@ -118,7 +118,11 @@ _SQLITE_OPTIONS = {
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
-        conn_max_age=0,
+        # Each worker thread keeps its connection: opening one per message
+        # (and, for SQLite, running the PRAGMAs again) cost more than the
+        # query. Health checks replace a connection the server dropped.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "300")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -105,6 +105,10 @@ class Inbox:
     def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         self.frames.append((message_id, frame))
 
+    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        for message_id, frame, one in messages:
+            self.deliver(message_id, frame, one)
+
     def session_key(self) -> None:
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -96,17 +97,44 @@ def _catch_up(
     return encoded, frames, messages[-1].pk if more else None
 
 
+# Sends waiting on one socket are stored together, up to this many at once.
+POST_BATCH = 50
+
+
 def _post(
-    room: Room, session_key: str | None, command: protocol.SendMessage
-) -> tuple[object, bool]:
-    # The login is checked again on every send: it may have ended since the
-    # socket opened (logout, password change, deactivation).
-    author = session_user(session_key)
-    if author is None:
-        raise AuthRequired(_("Log in to write."))
-    return services.message_create(
-        room=room, author=author, text=command.text, client_id=command.client_id
-    )
+    room: Room,
+    session_key: str | None,
+    commands: list[protocol.SendMessage],
+    language: str,
+) -> list[str | None]:
+    """
+    Store ``commands`` in order; return each one's reply to the sender alone.
+
+    None means the broadcast of the stored message is the reply.
+    """
+    with translation.override(language):
+        # The login is checked again on every send: it may have ended since
+        # the socket opened (logout, password change, deactivation).
+        author = session_user(session_key)
+        posts = [services.Post(c.text, c.client_id) for c in commands]
+        try:
+            results = services.messages_create(room=room, author=author, posts=posts)
+        except AuthRequired as error:
+            results = [error] * len(commands)
+        replies: list[str | None] = []
+        for command, result in zip(commands, results, strict=True):
+            if isinstance(result, ChatError):
+                payload = protocol.error_payload(result)
+                if command.client_id is not None:
+                    payload.setdefault("client_id", command.client_id)
+                replies.append(protocol.encode(payload))
+            elif result[1]:
+                replies.append(None)
+            else:
+                # A retry: the room heard it already; only the sender needs it.
+                message = encoded_message(result[0])
+                replies.append(protocol.message_frame(message, command.client_id))
+        return replies
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -141,6 +169,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # history is out so that they may go.
     outbox: asyncio.Queue[tuple[int | None, str]] | None = None
     live = False
+    poster: asyncio.Task[None] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The client's frames not yet answered: sends, or ready replies.
+        self.pending: list[protocol.SendMessage | str] = []
 
     async def connect(self) -> None:
         self.language = _language(self.scope.get("headers", []))
@@ -196,29 +230,42 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
         with translation.override(self.language):
-            frame = await self._answer(text_data)
-        if frame is not None:
-            self._queue(None, frame)
+            try:
+                command = protocol.parse_client_frame(text_data)
+            except ChatError as error:
+                self.pending.append(protocol.error_frame(error))
+            else:
+                if isinstance(command, protocol.Ping):
+                    self.pending.append(protocol.PONG_FRAME)
+                else:
+                    self.pending.append(command)
+        if self.poster is None or self.poster.done():
+            self.poster = asyncio.get_running_loop().create_task(self._post_pending())
 
-    async def _answer(self, text_data: str | None) -> str | None:
-        """Perform what the client's frame asks; return a reply for it alone."""
-        command: protocol.SendMessage | protocol.Ping | None = None
-        try:
-            command = protocol.parse_client_frame(text_data)
-            if isinstance(command, protocol.Ping):
-                return protocol.PONG_FRAME
-            message, created = await database_sync_to_async(_post)(
-                self.room, self.session_key(), command
+    async def _post_pending(self) -> None:
+        """
+        Answer the client's frames in the order they came.
+
+        Sends that arrive while earlier ones are being stored wait, and are
+        then stored together: a burst costs one commit, not one per message.
+        """
+        while self.pending:
+            if isinstance(self.pending[0], str):
+                self._queue(None, self.pending.pop(0))
+                continue
+            batch: list[protocol.SendMessage] = []
+            while (
+                self.pending
+                and isinstance(self.pending[0], protocol.SendMessage)
+                and len(batch) < POST_BATCH
+            ):
+                batch.append(self.pending.pop(0))  # type: ignore[arg-type]
+            replies = await database_sync_to_async(_post)(
+                self.room, self.session_key(), batch, self.language
             )
-        except ChatError as error:
-            if error.client_id is None and isinstance(command, protocol.SendMessage):
-                error.client_id = command.client_id
-            return protocol.error_frame(error)
-        if created:
-            return None  # The hub brings it to this socket too.
-        # A retry: the room heard it already; only the sender needs it again.
-        # The message comes with room, author and attachment loaded.
-        return protocol.message_frame(encoded_message(message), command.client_id)
+            for reply in replies:
+                if reply is not None:
+                    self._queue(None, reply)
 
     async def _send_catch_up(self, after: int, up_to: int) -> None:
         """Send everything after ``after``: a history frame, then messages."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.validators import clean_name
 from chat import events, ratelimit
-from chat.exceptions import AuthRequired, BadRequest, RateLimited, TooLarge
+from chat.exceptions import AuthRequired, BadRequest, ChatError, RateLimited, TooLarge
 from chat.files import inspect_upload, safe_file_name
 from chat.models import (
     ROOM_NAME_MAX_LENGTH,
@@ -84,30 +85,40 @@ def _existing(author: User, client_id: str | None) -> Message | None:
     )
 
 
-def _store(*, room: Room, author: User, text: str, client_id: str | None) -> Message:
-    """Insert the message while holding the room's row lock."""
+def _lock(room: Room) -> Room:
+    """Lock the room's row until the transaction ends."""
     # The lock orders commits within a room, so ids grow in commit order.
-    locked = Room.objects.select_for_update().get(pk=room.pk)
-    now = timezone.now()
+    return Room.objects.select_for_update().get(pk=room.pk)
+
+
+def _insert(
+    locked: Room, author: User, text: str, client_id: str | None
+) -> tuple[Message, int]:
+    """Insert a message into the locked room; return it and the id before it."""
+    prev_id = locked.last_message_id or 0
     message = Message.objects.create(
         room=locked,
         author=author,
         author_name=author.shown_name,
         text=text,
-        created=now,
+        created=timezone.now(),
         client_id=client_id,
-    )
-    Room.objects.filter(pk=room.pk).update(
-        last_message_at=now, last_message_id=message.pk
     )
     # A new message has no attachment yet; say so instead of querying.
     Message.attachment.related.set_cached_value(message, None)
-    return message
+    locked.last_message_id = message.pk
+    locked.last_message_at = message.created
+    return message, prev_id
 
 
-def _publish(message: Message, client_id: str | None) -> None:
+def _release(locked: Room) -> None:
+    Room.objects.filter(pk=locked.pk).update(
+        last_message_at=locked.last_message_at, last_message_id=locked.last_message_id
+    )
+
+
+def _publish(message: Message, client_id: str | None, prev_id: int) -> None:
     encoded = encoded_message(message)
-    prev_id = message.room.last_message_id or 0  # Read under the room lock.
     transaction.on_commit(
         lambda: events.message_broadcast(
             room_slug=message.room.slug,
@@ -120,6 +131,92 @@ def _publish(message: Message, client_id: str | None) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Post:
+    """One message to post: its text and the sender's idempotency key."""
+
+    text: str
+    client_id: str | None = None
+
+
+PostResult = tuple[Message, bool] | ChatError
+
+
+def messages_create(
+    *, room: Room, author: User | None, posts: list[Post]
+) -> list[PostResult]:
+    """
+    Post ``posts`` of one author to ``room`` in order; one result per post.
+
+    A result is (message, created) or the ChatError that refused the post.
+    Posts stored together share one transaction (one commit for a burst),
+    and each is broadcast after it. A repeat of a ``client_id`` the author
+    used before returns the stored message with ``created`` False.
+    """
+    author = _check_author(author)
+    keys = [post.client_id for post in posts if post.client_id is not None]
+    known = {
+        message.client_id: message
+        for message in message_queryset()
+        .select_related("room")
+        .filter(author=author, client_id__in=keys)
+    }
+    results: list[PostResult | None] = [None] * len(posts)
+    first_of: dict[str, int] = {}
+    fresh: list[tuple[int, str, str | None]] = []
+    for index, post in enumerate(posts):
+        try:
+            text = _clean_text(post.text, allow_blank=False)
+            if post.client_id in known:
+                results[index] = (known[post.client_id], False)
+                continue
+            if post.client_id in first_of:
+                continue  # A repeat within this batch: settled below.
+            _check_rate(author)
+        except ChatError as error:
+            results[index] = error
+            continue
+        if post.client_id is not None:
+            first_of[post.client_id] = index
+        fresh.append((index, text, post.client_id))
+    if fresh:
+        try:
+            with transaction.atomic():
+                locked = _lock(room)
+                for index, text, client_id in fresh:
+                    message, prev_id = _insert(locked, author, text, client_id)
+                    _publish(message, client_id, prev_id)
+                    results[index] = (message, True)
+                _release(locked)
+        except IntegrityError:
+            # A concurrent retry of one of these client_ids won the race.
+            if len(fresh) > 1:
+                for index, text, client_id in fresh:
+                    results[index] = messages_create(
+                        room=room, author=author, posts=[Post(text, client_id)]
+                    )[0]
+            else:
+                existing = _existing(author, fresh[0][2])
+                if existing is None:
+                    raise
+                results[fresh[0][0]] = (existing, False)
+        for index, text, _client_id in fresh:
+            result = results[index]
+            if isinstance(result, tuple) and result[1]:
+                logger.info(
+                    "message %s in %s by %s: %r",
+                    result[0].pk,
+                    room.slug,
+                    author.username,
+                    text,
+                )
+    for index, post in enumerate(posts):
+        if results[index] is None:
+            first = results[first_of[post.client_id]]  # type: ignore[index]
+            results[index] = (first[0], False) if isinstance(first, tuple) else first
+    return results  # type: ignore[return-value]
+
+
 def message_create(
     *, room: Room, author: User | None, text: str, client_id: str | None = None
 ) -> tuple[Message, bool]:
@@ -129,26 +226,10 @@ def message_create(
     A repeat of a ``client_id`` the author used before returns the stored
     message with ``created`` False and stores and broadcasts nothing.
     """
-    author = _check_author(author)
-    text = _clean_text(text, allow_blank=False)
-    existing = _existing(author, client_id)
-    if existing is not None:
-        return existing, False
-    _check_rate(author)
-    try:
-        with transaction.atomic():
-            message = _store(room=room, author=author, text=text, client_id=client_id)
-            _publish(message, client_id)
-    except IntegrityError:
-        # A concurrent retry with the same client_id won the race.
-        existing = _existing(author, client_id)
-        if existing is None:
-            raise
-        return existing, False
-    logger.info(
-        "message %s in %s by %s: %r", message.pk, room.slug, author.username, text
-    )
-    return message, True
+    [result] = messages_create(room=room, author=author, posts=[Post(text, client_id)])
+    if isinstance(result, ChatError):
+        raise result
+    return result
 
 
 def attachment_create(
@@ -186,10 +267,12 @@ def attachment_create(
         attachment.thumbnail.save("thumbnail", inspected.thumbnail, save=False)
     try:
         with transaction.atomic():
-            message = _store(room=room, author=author, text=text, client_id=client_id)
+            locked = _lock(room)
+            message, prev_id = _insert(locked, author, text, client_id)
             attachment.message = message
             attachment.save()
-            _publish(message, client_id)
+            _release(locked)
+            _publish(message, client_id, prev_id)
     except Exception:
         attachment.file.delete(save=False)
         if attachment.thumbnail:

@@ -96,6 +96,37 @@ class MessageCreateTests:
         assert Message.objects.count() == 2
 
 
+class MessagesCreateTests:
+    def test_a_burst_is_stored_in_order_with_one_result_per_post(
+        self, room: Room, user: User
+    ) -> None:
+        earlier, _ = services.message_create(
+            room=room, author=user, text="earlier", client_id="k0"
+        )
+        results = services.messages_create(
+            room=room,
+            author=user,
+            posts=[
+                services.Post("one", "k1"),
+                services.Post("   ", "k2"),
+                services.Post("again", "k0"),
+                services.Post("two", "k3"),
+                services.Post("one, retried", "k1"),
+                services.Post("x" * 4001),
+            ],
+        )
+        one, blank, retry, two, repeat, huge = results
+        assert isinstance(blank, BadRequest) and isinstance(huge, TooLarge)
+        assert retry == (earlier, False)
+        assert one[1] is True and two[1] is True
+        assert repeat == (one[0], False)
+        assert one[0].pk < two[0].pk
+        texts = list(Message.objects.order_by("id").values_list("text", flat=True))
+        assert texts == ["earlier", "one", "two"]
+        room.refresh_from_db()
+        assert room.last_message_id == two[0].pk
+
+
 class Inbox:
     """A listener of the hub that keeps what it is handed."""
 

@@ -39,7 +39,7 @@ def message_broadcast(
     message before this one, which lets a receiver notice a broadcast it
     never got.
     """
-    from chat.hub import publish_local
+    from chat.hub import publish
 
     event = {
         "type": MESSAGE_EVENT,
@@ -49,10 +49,11 @@ def message_broadcast(
         "message": message,
         "client_id": client_id,
     }
-    publish_local(event)
+    if publish(event):
+        return  # A hub of this process delivers it and forwards it.
     layer = get_channel_layer()
     if isinstance(layer, InMemoryChannelLayer):
-        return  # One process: it heard the message already.
+        return  # One process and no socket in it: nobody to tell.
     try:
         async_to_sync(layer.group_send)(room_group_name(room_slug), event)
     except Exception:

@@ -132,6 +132,7 @@ class Hub:
         self.channel: str | None = None
         self.rooms: dict[str, RoomState] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.forwarding: set[asyncio.Task[None]] = set()
         self.started = False
 
     # Sockets ----------------------------------------------------------
@@ -182,6 +183,21 @@ class Hub:
                     )
 
     # Incoming broadcasts ----------------------------------------------
+
+    def take_own(self, event: dict[str, Any], forward: bool) -> None:
+        """Take a broadcast of this process; ``forward`` it to the others."""
+        self.accept(event)
+        if forward and not self.local_only:
+            task = self.loop.create_task(self._forward(event))
+            self.forwarding.add(task)
+            task.add_done_callback(self.forwarding.discard)
+
+    async def _forward(self, event: dict[str, Any]) -> None:
+        try:
+            await self.layer.group_send(events.room_group_name(event["room"]), event)
+        except Exception:
+            # Stored is stored: other processes catch up on their tick.
+            logger.warning("broadcast of message %s failed", event["id"], exc_info=True)
 
     def accept(self, event: dict[str, Any]) -> None:
         """Take a broadcast (from the layer or this process) and fan it out."""
@@ -384,19 +400,25 @@ def get_hub() -> Hub:
         return hub
 
 
-def publish_local(event: dict[str, Any]) -> None:
+def publish(event: dict[str, Any]) -> bool:
     """
-    Hand a broadcast to the hubs of this process, from any thread.
+    Hand a broadcast to the hubs of this process, from any thread; return
+    whether one took it.
 
     The sender's own process delivers at once, even when the channel layer
-    is slow or down.
+    is slow or down, and the first hub sends it on to the other processes
+    from its event loop, so the caller (a database thread) never waits on
+    Redis.
     """
     with _hubs_lock:
         hubs = [hub for loop, hub in _hubs.items() if not loop.is_closed()]
+    taken = False
     for hub in hubs:
         with contextlib.suppress(RuntimeError):  # Its loop stopped meanwhile.
             # A fresh context: the caller's (a database thread's) would make
             # the hub's later database calls think they run in that thread.
             hub.loop.call_soon_threadsafe(
-                hub.accept, event, context=contextvars.Context()
+                hub.take_own, event, not taken, context=contextvars.Context()
             )
+            taken = True
+    return taken

@@ -61,16 +61,14 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
     return translation.get_language() or "en"
 
 
-def _check_connect_rate(scope: dict[str, object]) -> None:
+def _check_connect_rate(scope: dict[str, Any]) -> None:
     client = scope.get("client") or ("unknown", 0)
-    rates = ratelimit.parse_rates(settings.RATE_LIMIT_CONNECTS)
-    retry_after = ratelimit.hit("connects", str(client[0]), rates)  # type: ignore[index]
-    if retry_after is not None:
-        raise RateLimited(
-            _("Too many connections. Try again in %(seconds)d s.")
-            % {"seconds": retry_after},
-            retry_after=retry_after,
-        )
+    ratelimit.enforce(
+        "connects",
+        str(client[0]),
+        settings.RATE_LIMIT_CONNECTS,
+        _("Too many connections. Try again in %(seconds)d s."),
+    )
 
 
 # A catch-up longer than this comes as message frames after the history
@@ -80,21 +78,17 @@ HISTORY_FRAME_MAX = 100
 
 def _catch_up(
     room: Room, after: int, up_to: int
-) -> tuple[list[str], list[str], int | None]:
+) -> tuple[list[tuple[str, str | None]], int | None]:
     """
-    Return the next messages after ``after`` (up to ``up_to``): encoded, as
-    frames, and the last id among them if more may follow, else None.
+    Return the next messages after ``after`` (up to ``up_to``), each encoded
+    with its client_id, and the last id among them if more may follow.
     """
     messages = selectors.message_list(
         room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
     )
-    encoded = [encoded_message(m, room_slug=room.slug) for m in messages]
-    frames = [
-        protocol.message_frame(text, m.client_id)
-        for text, m in zip(encoded, messages, strict=True)
-    ]
+    encoded = [(encoded_message(m, room_slug=room.slug), m.client_id) for m in messages]
     more = len(messages) == HISTORY_FRAME_MAX and messages[-1].pk < up_to
-    return encoded, frames, messages[-1].pk if more else None
+    return encoded, messages[-1].pk if more else None
 
 
 # Sends waiting on one socket are stored together, up to this many at once.
@@ -269,40 +263,36 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _send_catch_up(self, after: int, up_to: int) -> None:
         """Send everything after ``after``: a history frame, then messages."""
-        encoded, frames, more = await database_sync_to_async(_catch_up)(
-            self.room, after, up_to
-        )
-        await self.send(text_data=protocol.history_frame(encoded))
+        page, more = await database_sync_to_async(_catch_up)(self.room, after, up_to)
+        await self.send(text_data=protocol.history_frame(m for m, _ in page))
         while more is not None:
-            encoded, frames, more = await database_sync_to_async(_catch_up)(
-                self.room, more, up_to
-            )
-            for frame in frames:
-                await self.send(text_data=frame)
+            page, more = await database_sync_to_async(_catch_up)(self.room, more, up_to)
+            for message, client_id in page:
+                await self.send(text_data=protocol.message_frame(message, client_id))
 
     # What the hub calls ---------------------------------------------------
 
     def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
         if message_id is not None and message_id <= self.seen_up_to:
             return
-        idle = not self.sending and (self.outbox is None or self.outbox.empty())
-        if self.direct is not None and idle:
-            # Nothing waits before it: write it now, in the hub's loop.
-            written = self.direct.write(wire)
-            if written is Written.SLOW:
-                self._cut_off(CLOSE_TOO_SLOW, "too slow")
-            return
-        self._queue(message_id, frame)
+        if not self._write_now(wire):
+            self._queue(message_id, frame)
 
     def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        idle = not self.sending and (self.outbox is None or self.outbox.empty())
-        if self.direct is not None and idle and messages[0][0] > self.seen_up_to:
-            written = self.direct.write(wire)
-            if written is Written.SLOW:
-                self._cut_off(CLOSE_TOO_SLOW, "too slow")
+        if messages[0][0] > self.seen_up_to and self._write_now(wire):
             return
         for message_id, frame, one in messages:
             self.deliver(message_id, frame, one)
+
+    def _write_now(self, wire: bytes) -> bool:
+        """Write ``wire`` straight to the connection if nothing waits before it."""
+        idle = not self.sending and (self.outbox is None or self.outbox.empty())
+        if self.direct is None or not idle:
+            return False
+        # Written in the hub's loop, without a task switch or an await.
+        if self.direct.write(wire) is Written.SLOW:
+            self._cut_off(CLOSE_TOO_SLOW, "too slow")
+        return True
 
     def _queue(self, message_id: int | None, frame: str) -> None:
         # The queue and its writer task come with the first frame that needs

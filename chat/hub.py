@@ -28,6 +28,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
+from accounts.sessions import ended_sessions
 from chat import events, protocol, selectors
 from chat.models import Room
 from chat.payloads import encoded_message
@@ -113,12 +114,6 @@ def _opening(room: Room) -> tuple[int, list[Encoded]]:
 def _last_ids(room_ids: list[int]) -> dict[int, int]:
     rows = Room.objects.filter(pk__in=room_ids).values_list("pk", "last_message_id")
     return {pk: last or 0 for pk, last in rows}
-
-
-def _ended_sessions(keys: set[str]) -> set[str]:
-    from accounts.sessions import ended_sessions
-
-    return ended_sessions(keys)
 
 
 class Hub:
@@ -370,7 +365,7 @@ class Hub:
         ]
         if not keyed:
             return
-        ended = await database_sync_to_async(_ended_sessions)({k for k, _ in keyed})
+        ended = await database_sync_to_async(ended_sessions)({k for k, _ in keyed})
         for key, listener in keyed:
             if key in ended:
                 listener.end_session()

@@ -9,6 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from chat.exceptions import TooLarge
+from chat.protocol import error_payload
+
 # No inline script or style, nothing from other origins; WebSockets to this
 # host only ('self' covers ws: and wss: of the same host).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -90,13 +93,8 @@ class RequestBodyLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, send: Any) -> None:
-        body = json.dumps(
-            {
-                "type": "error",
-                "code": "too_large",
-                "detail": f"Files are limited to {settings.MAX_UPLOAD_MB} MiB.",
-            }
-        ).encode()
+        error = TooLarge(f"Files are limited to {settings.MAX_UPLOAD_MB} MiB.")
+        body = json.dumps(error_payload(error)).encode()
         await send(
             {
                 "type": "http.response.start",

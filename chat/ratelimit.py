@@ -10,6 +10,7 @@ keeps working beats one that refuses everyone.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+from chat.exceptions import RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,7 @@ class Rate:
     seconds: int
 
 
+@functools.lru_cache(maxsize=32)
 def parse_rates(value: str) -> tuple[Rate, ...]:
     """Parse "10/5,60/60" into rates; raise ValueError on anything else."""
     rates = []
@@ -91,3 +95,14 @@ def hit(scope: str, subject: str, rates: tuple[Rate, ...]) -> int | None:
         logger.warning("rate limits unavailable: the cache is down", exc_info=True)
         return None
     return max(waits) if waits else None
+
+
+def enforce(scope: str, subject: str, rates: str, detail: str) -> None:
+    """
+    Count one event of ``subject`` against ``rates`` ("10/5,60/60"); raise
+    RateLimited with ``detail`` (which names ``%(seconds)d``) if it is one
+    too many.
+    """
+    retry_after = hit(scope, subject, parse_rates(rates))
+    if retry_after is not None:
+        raise RateLimited(detail % {"seconds": retry_after}, retry_after=retry_after)

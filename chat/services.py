@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.validators import clean_name
 from chat import events, ratelimit
-from chat.exceptions import AuthRequired, BadRequest, ChatError, RateLimited, TooLarge
+from chat.exceptions import AuthRequired, BadRequest, ChatError, TooLarge
 from chat.files import inspect_upload, safe_file_name
 from chat.models import (
     ROOM_NAME_MAX_LENGTH,
@@ -63,15 +63,12 @@ def _check_author(author: User | None) -> User:
 
 
 def _check_rate(author: User) -> None:
-    retry_after = ratelimit.hit(
-        "messages", str(author.pk), ratelimit.parse_rates(settings.RATE_LIMIT_MESSAGES)
+    ratelimit.enforce(
+        "messages",
+        str(author.pk),
+        settings.RATE_LIMIT_MESSAGES,
+        _("Too many messages. Try again in %(seconds)d s."),
     )
-    if retry_after is not None:
-        raise RateLimited(
-            _("Too many messages. Try again in %(seconds)d s.")
-            % {"seconds": retry_after},
-            retry_after=retry_after,
-        )
 
 
 def _existing(author: User, client_id: str | None) -> Message | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ from channels.layers import channel_layers
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from PIL import Image
 
 from accounts.models import User
@@ -19,6 +22,18 @@ from chat.models import Room
 from chat.services import room_create
 
 PASSWORD = "correct-horse-battery-9"
+
+# Fuzz tests (chat/tests/test_fuzz_*.py) run under this profile and set only
+# their example counts.
+hypothesis_settings.register_profile(
+    "chat",
+    deadline=None,
+    database=None,  # Leave no .hypothesis directory in the checkout.
+    # CI replays the same examples every run; local runs explore new ones.
+    derandomize=os.environ.get("CI") == "true",
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("chat")
 
 
 @pytest.fixture(autouse=True)

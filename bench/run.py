@@ -130,19 +130,13 @@ def start_baseline(
 def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
     """Start the chat as `make run` does (DEBUG=0, rate limits off)."""
     env = {"RATE_LIMITS": "off", "SECRET_KEY": secrets.token_urlsafe(40), **env}
-    servers = [ChatServer(data / f"p{n}", **env) for n in range(processes)]
+    servers = [
+        ChatServer(data / f"p{n}", prefix=pinned(SERVER_CORE, []), **env)
+        for n in range(processes)
+    ]
     for server in servers:
         server.data_dir.mkdir(parents=True, exist_ok=True)
-        server.manage("migrate", "--noinput")
-        output = server.output.open("ab")
-        server.process = subprocess.Popen(
-            pinned(SERVER_CORE, [PYTHON, "manage.py", "serve"]),
-            cwd=ROOT,
-            env=server.env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_port(server.port)
+        server.start()
     first = servers[0]
     first.create_user("bench")
     cookie = first.login("bench")
@@ -291,7 +285,7 @@ def main() -> None:
                 "raw websockets broadcast",
                 lambda: start_baseline(
                     "raw websockets broadcast",
-                    [PYTHON, "bench/baselines/raw_ws.py", "--port", str(port)],
+                    [PYTHON, "-m", "bench.baselines.raw_ws", "--port", str(port)],
                     port,
                     "/",
                 ),
@@ -302,7 +296,8 @@ def main() -> None:
                     "tornado broadcast",
                     [
                         PYTHON,
-                        "bench/baselines/tornado_broadcast.py",
+                        "-m",
+                        "bench.baselines.tornado_broadcast",
                         "--port",
                         str(port),
                     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,11 +26,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class ChatServer:
+class Address:
+    """Something that listens on 127.0.0.1:``port``."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+
+class ChatServer(Address):
     """A chat server process with its own data directory and log file."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(
+        self, data_dir: Path, *, prefix: Sequence[str] = (), **env: str
+    ) -> None:
         self.data_dir = data_dir
+        # Run before the server command, e.g. ("taskset", "-c", "0").
+        self.prefix = list(prefix)
         self.port = free_port()
         self.log_file = data_dir / "logs" / "chat.log"
         self.output = data_dir / "server-output.log"
@@ -41,14 +61,6 @@ class ChatServer:
             **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def manage(self, *args: str) -> str:
         """Run a management command against this server's database."""
@@ -102,7 +114,7 @@ class ChatServer:
         self.manage("migrate", "--noinput")
         with self.output.open("ab") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve"],
+                [*self.prefix, sys.executable, "manage.py", "serve"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=output,
@@ -132,3 +144,19 @@ class ChatServer:
                 self.process.kill()
                 self.process.wait(timeout)
         self.process = None
+
+
+@contextlib.contextmanager
+def processes(
+    directory: Path, names: Sequence[str], **env: str
+) -> Iterator[list[ChatServer]]:
+    """Start one server per name, sharing ``env``; stop them all afterwards."""
+    servers = [ChatServer(directory / name, **env) for name in names]
+    try:
+        for server in servers:
+            server.data_dir.mkdir(parents=True, exist_ok=True)
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()

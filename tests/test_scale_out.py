@@ -32,8 +32,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tests.clients import Reader, Sender, stored_messages, until
 from tests.faults import conftest as faults
-from tests.faults.conftest import RedisServer, missing
-from tests.server import ROOT, ChatServer, free_port
+from tests.faults.conftest import RedisServer
+from tests.needs import missing
+from tests.server import ROOT, Address, ChatServer, free_port, processes
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,26 +52,20 @@ def servers(
     tmp_path: Path, redis_server: RedisServer, postgres_url: str
 ) -> Iterator[list[ChatServer]]:
     """Processes A and B, configured as docs/scaling.md says."""
-    env = {
-        "RATE_LIMITS": "off",
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": redis_server.url,
-        "DATABASE_URL": postgres_url,
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
-    pair = [ChatServer(tmp_path / name, **env) for name in ("a", "b")]
-    try:
-        for server in pair:
-            server.data_dir.mkdir()
-            server.start()
+    with processes(
+        tmp_path,
+        ("a", "b"),
+        RATE_LIMITS="off",
+        LOG_LEVEL="WARNING",
+        REDIS_URL=redis_server.url,
+        DATABASE_URL=postgres_url,
+        SECRET_KEY=secrets.token_urlsafe(40),
+        MEDIA_ROOT=str(tmp_path / "media"),
+    ) as pair:
         yield pair
-    finally:
-        for server in pair:
-            server.stop()
 
 
-class Nginx:
+class Nginx(Address):
     """nginx running deploy/nginx.conf, with its upstream and listen replaced."""
 
     def __init__(self, binary: str, prefix: Path, upstreams: list[ChatServer]) -> None:
@@ -82,14 +77,6 @@ class Nginx:
         self.output = prefix / "nginx-output.log"
         self.access_log = prefix / "logs" / "access.log"
         self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
     def config(self) -> str:
         """deploy/nginx.conf with our processes upstream and our port to listen."""

@@ -10,7 +10,6 @@ counts before and after itself.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 import uuid
@@ -21,7 +20,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.http import QueryDict
 from django.test import Client
-from hypothesis import HealthCheck, event, given
+from hypothesis import event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -62,14 +61,7 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 ASCII_DIGITS = re.compile(r"[0-9]+")
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-FUZZ = hypothesis_settings(
-    max_examples=200,
-    deadline=None,
-    database=None,  # Leave no .hypothesis directory in the checkout.
-    # CI replays the same examples every run; local runs explore new ones.
-    derandomize=os.environ.get("CI") == "true",
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = hypothesis_settings(max_examples=200)  # On the profile in conftest.py.
 
 
 def check_response(response: Any) -> Any:

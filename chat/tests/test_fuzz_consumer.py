@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-from hypothesis import HealthCheck, event, given
+from hypothesis import event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -42,14 +41,7 @@ MESSAGE_KEYS = {"id", "room", "author", "text", "created", "attachment"}
 ERROR_CODES = {"auth_required", "bad_request", "too_large", "rate_limited"}
 REPLY_TIMEOUT = 3.0
 
-FUZZ = hypothesis_settings(
-    max_examples=150,
-    deadline=None,
-    database=None,  # Leave no .hypothesis directory in the checkout.
-    # CI replays the same examples every run; local runs explore new ones.
-    derandomize=os.environ.get("CI") == "true",
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = hypothesis_settings(max_examples=150)  # On the profile in conftest.py.
 
 
 # Frames -------------------------------------------------------------------

@@ -15,17 +15,11 @@ from typing import Any
 
 import pytest
 
+from tests.needs import missing
 from tests.server import free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 POSTGRES = os.environ.get("TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-
-
-def missing(what: str) -> None:
-    """Skip for want of a service, except under CI, where it must be there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} (CI must provide it)")
-    pytest.skip(what)
 
 
 @pytest.fixture

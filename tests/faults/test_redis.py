@@ -13,7 +13,7 @@ import pytest
 from tests.clients import until
 from tests.faults.conftest import RedisServer
 from tests.faults.scenario import Room
-from tests.server import ChatServer
+from tests.server import ChatServer, processes
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -22,22 +22,18 @@ pytestmark = pytest.mark.timeout(300)
 def two_servers(
     tmp_path: Path, redis_server: RedisServer, postgres_url: str
 ) -> Iterator[list[ChatServer]]:
-    env = {
-        "RATE_LIMITS": "off",
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": redis_server.url,
-        "DATABASE_URL": postgres_url,
-        "SECRET_KEY": secrets.token_urlsafe(40),
+    with processes(
+        tmp_path,
+        ("a", "b"),
+        RATE_LIMITS="off",
+        LOG_LEVEL="WARNING",
+        REDIS_URL=redis_server.url,
+        DATABASE_URL=postgres_url,
+        SECRET_KEY=secrets.token_urlsafe(40),
         # Catch up on missed broadcasts within a second.
-        "HEARTBEAT_SECONDS": "1",
-    }
-    servers = [ChatServer(tmp_path / name, **env) for name in ("a", "b")]
-    for server in servers:
-        server.data_dir.mkdir()
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+        HEARTBEAT_SECONDS="1",
+    ) as servers:
+        yield servers
 
 
 class RedisRestartTests:

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
@@ -32,7 +31,6 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tests.clients import Reader, Sender, stored_messages, until
 from tests.faults import conftest as faults
-from tests.faults.conftest import RedisServer
 from tests.needs import missing
 from tests.server import ROOT, Address, ChatServer, free_port, processes
 
@@ -42,26 +40,20 @@ NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 ROOM = "/ws/rooms/general/"
 MIB = 1024 * 1024
 
-# The fault tests' fixtures: a fresh PostgreSQL database, a private Redis.
+# The fault tests' fixtures: a fresh PostgreSQL database, a private Redis,
+# and the settings the processes of one chat share.
 postgres_url = faults.postgres_url
 redis_server = faults.redis_server
+scale_out_env = faults.scale_out_env
 
 
 @pytest.fixture
 def servers(
-    tmp_path: Path, redis_server: RedisServer, postgres_url: str
+    tmp_path: Path, scale_out_env: dict[str, str]
 ) -> Iterator[list[ChatServer]]:
     """Processes A and B, configured as docs/scaling.md says."""
-    with processes(
-        tmp_path,
-        ("a", "b"),
-        RATE_LIMITS="off",
-        LOG_LEVEL="WARNING",
-        REDIS_URL=redis_server.url,
-        DATABASE_URL=postgres_url,
-        SECRET_KEY=secrets.token_urlsafe(40),
-        MEDIA_ROOT=str(tmp_path / "media"),
-    ) as pair:
+    media = str(tmp_path / "media")
+    with processes(tmp_path, ("a", "b"), **scale_out_env, MEDIA_ROOT=media) as pair:
         yield pair
 
 

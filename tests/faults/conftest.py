@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -90,6 +91,18 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def scale_out_env(redis_server: RedisServer, postgres_url: str) -> dict[str, str]:
+    """What every process of one chat shares: PostgreSQL, Redis, the secret."""
+    return {
+        "RATE_LIMITS": "off",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": redis_server.url,
+        "DATABASE_URL": postgres_url,
+        "SECRET_KEY": secrets.token_urlsafe(40),
+    }
 
 
 @pytest.fixture

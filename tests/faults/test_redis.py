@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,11 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture
 def two_servers(
-    tmp_path: Path, redis_server: RedisServer, postgres_url: str
+    tmp_path: Path, scale_out_env: dict[str, str]
 ) -> Iterator[list[ChatServer]]:
+    # Catch up on missed broadcasts within a second.
     with processes(
-        tmp_path,
-        ("a", "b"),
-        RATE_LIMITS="off",
-        LOG_LEVEL="WARNING",
-        REDIS_URL=redis_server.url,
-        DATABASE_URL=postgres_url,
-        SECRET_KEY=secrets.token_urlsafe(40),
-        # Catch up on missed broadcasts within a second.
-        HEARTBEAT_SECONDS="1",
+        tmp_path, ("a", "b"), **scale_out_env, HEARTBEAT_SECONDS="1"
     ) as servers:
         yield servers
 

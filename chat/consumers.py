@@ -28,7 +28,7 @@ from chat.exceptions import (
 )
 from chat.hub import get_hub
 from chat.models import Room
-from chat.payloads import encoded_message
+from chat.payloads import encoded_message, encoded_messages
 from chat.transport import SEND_KEY, DirectWriter, Written
 
 logger = logging.getLogger(__name__)
@@ -78,15 +78,15 @@ HISTORY_FRAME_MAX = 100
 
 def _catch_up(
     room: Room, after: int, up_to: int
-) -> tuple[list[tuple[str, str | None]], int | None]:
+) -> tuple[list[tuple[int, str, str | None]], int | None]:
     """
-    Return the next messages after ``after`` (up to ``up_to``), each encoded
-    with its client_id, and the last id among them if more may follow.
+    Return the next messages after ``after`` (up to ``up_to``), each as (id,
+    encoded, client_id), and the last id among them if more may follow.
     """
     messages = selectors.message_list(
         room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
     )
-    encoded = [(encoded_message(m, room_slug=room.slug), m.client_id) for m in messages]
+    encoded = encoded_messages(messages, room_slug=room.slug)
     more = len(messages) == HISTORY_FRAME_MAX and messages[-1].pk < up_to
     return encoded, messages[-1].pk if more else None
 
@@ -264,10 +264,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _send_catch_up(self, after: int, up_to: int) -> None:
         """Send everything after ``after``: a history frame, then messages."""
         page, more = await database_sync_to_async(_catch_up)(self.room, after, up_to)
-        await self.send(text_data=protocol.history_frame(m for m, _ in page))
+        await self.send(text_data=protocol.history_frame(m for _, m, _ in page))
         while more is not None:
             page, more = await database_sync_to_async(_catch_up)(self.room, more, up_to)
-            for message, client_id in page:
+            for _id, message, client_id in page:
                 await self.send(text_data=protocol.message_frame(message, client_id))
 
     # What the hub calls ---------------------------------------------------

@@ -20,7 +20,6 @@ import contextvars
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,8 +30,7 @@ from django.conf import settings
 from accounts.sessions import ended_sessions
 from chat import events, protocol, selectors
 from chat.models import Room
-from chat.payloads import encoded_message
-from chat.selectors import message_queryset
+from chat.payloads import encoded_messages
 from chat.transport import wire_frame
 
 logger = logging.getLogger(__name__)
@@ -74,7 +72,9 @@ class RoomState:
     repair: asyncio.Task[None] | None = None
     # The latest encoded messages, oldest first: the history a new socket
     # gets, served without a query.
-    recent: deque[tuple[int, str]] = field(default_factory=deque)
+    recent: deque[tuple[int, str]] = field(
+        default_factory=lambda: deque(maxlen=settings.HISTORY_PAGE_SIZE)
+    )
     history: str | None = None
 
     @property
@@ -94,21 +94,17 @@ class RoomState:
 Encoded = tuple[int, str, str | None]  # id, encoded message, client_id
 
 
-def _encoded(messages: Iterable[Any], slug: str) -> list[Encoded]:
-    return [(m.pk, encoded_message(m, room_slug=slug), m.client_id) for m in messages]
-
-
-def _missing(room_id: int, slug: str, after: int) -> list[Encoded]:
+def _missing(room: Room, after: int) -> list[Encoded]:
     """Return the stored messages after ``after``, encoded, oldest first."""
-    messages = message_queryset().filter(room_id=room_id, id__gt=after)
-    return _encoded(messages.order_by("id")[:REPAIR_BATCH], slug)
+    page = selectors.message_list(room=room, after=after, limit=REPAIR_BATCH)
+    return encoded_messages(page, room_slug=room.slug)
 
 
 def _opening(room: Room) -> tuple[int, list[Encoded]]:
     """Return the room's last id and its latest page of messages, encoded."""
     last = _last_ids([room.pk]).get(room.pk, 0)
     page = selectors.message_list(room=room, up_to=last)
-    return last, _encoded(page, room.slug)
+    return last, encoded_messages(page, room_slug=room.slug)
 
 
 def _last_ids(room_ids: list[int]) -> dict[int, int]:
@@ -214,8 +210,6 @@ class Hub:
             return  # Heard twice (from the layer and locally, or repaired).
         state.delivered = message_id
         state.recent.append((message_id, message))
-        if len(state.recent) > settings.HISTORY_PAGE_SIZE:
-            state.recent.popleft()
         state.history = None
         # Encoded once here, written as they are to every socket of the room.
         frame = protocol.message_frame(message, client_id)
@@ -259,20 +253,22 @@ class Hub:
             await asyncio.sleep(delay)
             if not state.waiting:
                 return  # The missing broadcast arrived meanwhile.
+        caught_up = 0
         try:
             while True:
                 missing = await database_sync_to_async(_missing)(
-                    state.room_id, state.slug, state.delivered
+                    state.room, state.delivered
                 )
                 for message_id, message, client_id in missing:
                     self._send(state, message_id, message, client_id)
+                caught_up += len(missing)
                 if len(missing) < REPAIR_BATCH:
                     break
-            if missing:
+            if caught_up:
                 logger.warning(
                     "room %s: caught up %d message(s) missed by the channel layer",
                     state.slug,
-                    len(missing),
+                    caught_up,
                 )
             self._drain(state)
         except Exception:

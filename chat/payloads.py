@@ -7,6 +7,7 @@ message has exactly one shape wherever a client meets it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from chat.models import Attachment, Message, Room
@@ -49,6 +50,15 @@ def message_payload(
 def encoded_message(message: Message, *, room_slug: str | None = None) -> str:
     """Return the Message object as JSON text: the one serialization per send."""
     return encode(message_payload(message, room_slug=room_slug))
+
+
+def encoded_messages(
+    messages: Iterable[Message], *, room_slug: str
+) -> list[tuple[int, str, str | None]]:
+    """Return (id, encoded message, client_id) for each of ``messages``."""
+    return [
+        (m.pk, encoded_message(m, room_slug=room_slug), m.client_id) for m in messages
+    ]
 
 
 def room_payload(room: Room) -> dict[str, Any]:

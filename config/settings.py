@@ -213,6 +213,23 @@ MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "10"))
 # Uploads larger than this spill to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Mail (password resets): printed to the console unless an SMTP server is set.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chat@localhost")
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+
 LOG_FILE = Path(os.environ.get("LOG_FILE", BASE_DIR / "logs" / "chat.log"))
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -255,15 +272,28 @@ LOGGING = {
 RATE_LIMITS = os.environ.get("RATE_LIMITS", "on").strip().lower() != "off"
 RATE_LIMIT_MESSAGES = os.environ.get("RATE_LIMIT_MESSAGES", "10/5,60/60")
 RATE_LIMIT_CONNECTS = os.environ.get("RATE_LIMIT_CONNECTS", "30/10,300/600")
-RATE_LIMIT_LOGIN_USER = os.environ.get("RATE_LIMIT_LOGIN_USER", "5/300")
+# Failed logins per (username, address), per address, and per username: the
+# last is a ceiling only a distributed attack reaches, so that a stranger
+# cannot lock a user out.
+RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "5/300")
 RATE_LIMIT_LOGIN_IP = os.environ.get("RATE_LIMIT_LOGIN_IP", "30/300")
+RATE_LIMIT_LOGIN_USER = os.environ.get("RATE_LIMIT_LOGIN_USER", "100/3600")
+# Sign-ups and password-reset requests per address.
+RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5/600,20/86400")
+RATE_LIMIT_PASSWORD_RESET = os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/3600")
 
 # Chat limits.
 MESSAGE_MAX_LENGTH = 4000
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE_SIZE = 200
 CSRF_FAILURE_VIEW = "chat.api.csrf_failure"
-FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Proxies whose X-Forwarded-For/-Proto are believed; none unless configured
+# (behind nginx: its address), so a client cannot pick its own address.
+FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "").strip()
+# Connections one client address may hold open at once (RATE_LIMITS=off
+# lifts it), and seconds a connection may take to deliver a whole request.
+CONNECTIONS_PER_ADDRESS = int(os.environ.get("CONNECTIONS_PER_ADDRESS", "200"))
+REQUEST_TIMEOUT = float(os.environ.get("REQUEST_TIMEOUT", "20"))
 WS_PING_INTERVAL = float(os.environ.get("WS_PING_INTERVAL", "20"))
 WS_PING_TIMEOUT = float(os.environ.get("WS_PING_TIMEOUT", "20"))
 HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_SECONDS", "15"))

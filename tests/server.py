@@ -54,6 +54,7 @@ class ChatServer(Address):
         self.output = data_dir / "server-output.log"
         self.env = {
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATA_DIR": str(data_dir),
             "LOG_FILE": str(self.log_file),
             "PORT": str(self.port),

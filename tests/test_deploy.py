@@ -14,6 +14,7 @@ from tests.server import ROOT
 def test_check_deploy_is_clean_under_the_production_settings(tmp_path: Path) -> None:
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATA_DIR": str(tmp_path),
         "LOG_FILE": str(tmp_path / "chat.log"),
         "DEBUG": "0",

@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.throttle import login_retry_after
 from accounts.validators import DISPLAY_NAME_MAX_LENGTH, clean_display_name
 
 
@@ -40,3 +42,25 @@ class DisplayNameForm(forms.Form):
 
     def clean_display_name(self) -> str:
         return clean_display_name(self.cleaned_data["display_name"])
+
+
+class ThrottledLoginMixin:
+    """Say that logins are paused, instead of "wrong password", when throttled."""
+
+    request: Any
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        if self.request is not None and login_retry_after(self.request) is not None:
+            return forms.ValidationError(
+                _("Too many failed attempts. Wait a few minutes and try again."),
+                code="throttled",
+            )
+        return super().get_invalid_login_error()  # type: ignore[misc]
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The login page's form."""
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form: staff only, throttled like every login."""

@@ -10,6 +10,7 @@ keeps working beats one that refuses everyone.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -95,6 +96,19 @@ def hit(scope: str, subject: str, rates: tuple[Rate, ...]) -> int | None:
         logger.warning("rate limits unavailable: the cache is down", exc_info=True)
         return None
     return max(waits) if waits else None
+
+
+def refund(scope: str, subject: str, rates: tuple[Rate, ...]) -> None:
+    """Take back one event of ``subject`` counted by ``hit`` in this window."""
+    if not settings.RATE_LIMITS:
+        return
+    now = time.time()
+    try:
+        for rate in rates:
+            with contextlib.suppress(ValueError):  # The window has passed.
+                cache.decr(_key(scope, subject, rate, now))
+    except Exception:
+        logger.warning("rate limits unavailable: the cache is down", exc_info=True)
 
 
 def enforce(scope: str, subject: str, rates: str, detail: str) -> None:

@@ -63,7 +63,7 @@ PORT = int(os.environ.get("PORT", "8080"))
 INSTALLED_APPS = [
     "accounts",
     "chat",
-    "django.contrib.admin",
+    "config.apps.ChatAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,6 +163,8 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# The only backend: every login, on any page, counts against the throttle.
+AUTHENTICATION_BACKENDS = ["accounts.throttle.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:room_list"
 LOGOUT_REDIRECT_URL = "chat:room_list"
@@ -279,7 +281,7 @@ RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "5/300")
 RATE_LIMIT_LOGIN_IP = os.environ.get("RATE_LIMIT_LOGIN_IP", "30/300")
 RATE_LIMIT_LOGIN_USER = os.environ.get("RATE_LIMIT_LOGIN_USER", "100/3600")
 # Sign-ups and password-reset requests per address.
-RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5/600,20/86400")
+RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "10/600,30/86400")
 RATE_LIMIT_PASSWORD_RESET = os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/3600")
 
 # Chat limits.

@@ -48,13 +48,15 @@ export function formatRelative(date, now = new Date()) {
   return date.toLocaleString(pageLocale(), { dateStyle: "medium", timeStyle: "short" });
 }
 
+// Decimal units (1 kB = 1000 bytes), named as Intl names them in the
+// page's language: "13 bytes", "13 байт", "1.5 MB", "1,5 МБ".
 const SIZE_UNITS = ["byte", "kilobyte", "megabyte", "gigabyte"];
 
 export function formatSize(bytes) {
   let value = Number(bytes) || 0;
   let unit = 0;
-  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
-    value /= 1024;
+  while (value >= 1000 && unit < SIZE_UNITS.length - 1) {
+    value /= 1000;
     unit += 1;
   }
   const digits = unit === 0 || value >= 10 ? 0 : 1;
@@ -62,11 +64,12 @@ export function formatSize(bytes) {
     return new Intl.NumberFormat(pageLocale(), {
       style: "unit",
       unit: SIZE_UNITS[unit],
-      unitDisplay: "short",
+      // Whole bytes read best in words, with the language's plural.
+      unitDisplay: unit === 0 ? "long" : "short",
       maximumFractionDigits: digits,
     }).format(value);
   } catch {
-    return `${value.toFixed(digits)} ${["B", "KB", "MB", "GB"][unit]}`;
+    return `${value.toFixed(digits)} ${["B", "kB", "MB", "GB"][unit]}`;
   }
 }
 

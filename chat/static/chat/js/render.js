@@ -155,10 +155,22 @@ function renderShell(author, created, strings) {
   return item;
 }
 
+// Explicit bidirectional embeddings, overrides and isolates (U+202A-202E,
+// U+2066-2069) can make "pay \u202Egpj.exe" read "pay exe.jpg". They are
+// dropped from what is shown (the stored text keeps them); right-to-left
+// letters need none of them and keep their direction, and dir="auto"
+// isolates each message so that its direction never leaks into the page.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+export function inertBidi(text) {
+  return text.replace(BIDI_CONTROLS, "");
+}
+
 function renderText(text) {
   const body = el("div", "message-text");
   body.dataset.messageText = "";
-  appendLinkified(body, text);
+  body.dir = "auto";
+  appendLinkified(body, inertBidi(text));
   return body;
 }
 

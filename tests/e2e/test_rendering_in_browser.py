@@ -1,0 +1,89 @@
+"""What a reader sees: text that cannot pose as something else, and sizes in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.test_chat_in_browser import live, message, send, sign_up
+from tests.server import ChatServer
+
+pytestmark = pytest.mark.timeout(180)
+
+# The x positions of each character of a text node, in logical order.
+CHARACTER_X = """
+element => {
+  const node = element.firstChild;
+  const range = document.createRange();
+  const xs = [];
+  for (let i = 0; i < node.length; i += 1) {
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    xs.push(range.getBoundingClientRect().x);
+  }
+  return xs;
+}
+"""
+
+
+class BidiTextTests:
+    def test_an_override_cannot_reverse_what_a_message_shows(
+        self, browser: Browser, chat_server: ChatServer
+    ) -> None:
+        writer = browser.new_context()
+        reader = browser.new_context()
+        writer_page, reader_page = writer.new_page(), reader.new_page()
+        sign_up(writer_page, chat_server, "bidi", "Bidi")
+        reader_page.goto(f"{chat_server.url}/rooms/general/")
+        live(writer_page)
+        live(reader_page)
+
+        send(writer_page, "pay \u202egpj.exe")
+        send(writer_page, "שלום עולם")
+        shown = message(reader_page, "pay").locator("[data-message-text]")
+        expect(shown).to_have_count(1)
+        assert "\u202e" not in shown.inner_text()
+        xs = shown.evaluate(CHARACTER_X)
+        text = shown.evaluate("element => element.textContent")
+        assert text == "pay gpj.exe"
+        # Left to right as written: "g" of "gpj" stands left of the last "e".
+        assert xs[text.index("g")] < xs[text.rindex("e")]
+
+        hebrew = message(reader_page, "שלום").locator("[data-message-text]")
+        assert hebrew.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        xs = hebrew.evaluate(CHARACTER_X)
+        # Right to left, as Hebrew reads: the first letter is the rightmost.
+        assert xs[0] > xs[-1]
+        writer.close()
+        reader.close()
+
+
+class FileSizeTests:
+    @pytest.mark.parametrize(
+        ("locale", "small", "large"),
+        [("en-US", "13 bytes", "1.5 MB"), ("ru-RU", "13 байт", "1,5 МБ")],
+    )
+    def test_sizes_are_words_and_decimal_units_in_the_readers_language(
+        self,
+        browser: Browser,
+        chat_server: ChatServer,
+        tmp_path: Path,
+        locale: str,
+        small: str,
+        large: str,
+    ) -> None:
+        writer = browser.new_context(locale=locale)
+        page = writer.new_page()
+        sign_up(page, chat_server, f"sizes{locale[:2]}", "Sizes")
+        live(page)
+        note = tmp_path / f"note-{locale}.txt"
+        note.write_bytes(b"thirteen byte")
+        page.locator("[data-file-input]").set_input_files(str(note))
+        expect(message(page, note.name).locator(".chip-size")).to_have_text(small)
+        blob = tmp_path / f"blob-{locale}.bin"
+        blob.write_bytes(bytes(range(256)) * 5859 + bytes(96))  # 1,500,000 bytes
+        page.locator("[data-file-input]").set_input_files(str(blob))
+        expect(message(page, blob.name).locator(".chip-size")).to_have_text(large)
+        writer.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from chat import events, ratelimit
 from chat.exceptions import AuthRequired, BadRequest, ChatError, TooLarge
 from chat.files import inspect_upload, safe_file_name
 from chat.models import (
+    DELETED_AUTHOR_NAME,
     ROOM_NAME_MAX_LENGTH,
     ROOM_SLUG_MAX_LENGTH,
     Attachment,
@@ -114,18 +116,27 @@ def _release(locked: Room) -> None:
     )
 
 
-def _publish(message: Message, client_id: str | None, prev_id: int) -> None:
+def _publish(
+    message: Message, client_id: str | None, prev_id: int, log: tuple[Any, ...]
+) -> None:
+    """
+    After the commit, log the message (``log`` is the logger's arguments),
+    then broadcast it: the log's order is the chat's, and a line is written
+    before anyone can have seen its message.
+    """
     encoded = encoded_message(message)
-    transaction.on_commit(
-        lambda: events.message_broadcast(
+
+    def log_and_broadcast() -> None:
+        logger.info(*log)
+        events.message_broadcast(
             room_slug=message.room.slug,
             message_id=message.pk,
             prev_id=prev_id,
             message=encoded,
             client_id=client_id,
-        ),
-        robust=True,
-    )
+        )
+
+    transaction.on_commit(log_and_broadcast, robust=True)
 
 
 @dataclass(frozen=True)
@@ -182,7 +193,13 @@ def messages_create(
                 locked = _lock(room)
                 for index, text, client_id in fresh:
                     message, prev_id = _insert(locked, author, text, client_id)
-                    _publish(message, client_id, prev_id)
+                    line = (message.pk, room.slug, author.username, text)
+                    _publish(
+                        message,
+                        client_id,
+                        prev_id,
+                        ("message %s in %s by %s: %r", *line),
+                    )
                     results[index] = (message, True)
                 _release(locked)
         except IntegrityError:
@@ -197,16 +214,6 @@ def messages_create(
                 if existing is None:
                     raise
                 results[fresh[0][0]] = (existing, False)
-        for index, text, _client_id in fresh:
-            result = results[index]
-            if isinstance(result, tuple) and result[1]:
-                logger.info(
-                    "message %s in %s by %s: %r",
-                    result[0].pk,
-                    room.slug,
-                    author.username,
-                    text,
-                )
     for index, post in enumerate(posts):
         if results[index] is None:
             first = results[first_of[post.client_id]]  # type: ignore[index]
@@ -269,7 +276,16 @@ def attachment_create(
             attachment.message = message
             attachment.save()
             _release(locked)
-            _publish(message, client_id, prev_id)
+            _publish(
+                message,
+                client_id,
+                prev_id,
+                (
+                    "upload %s in %s by %s: %r (%s, %d bytes)",
+                    *(message.pk, room.slug, author.username, attachment.name),
+                    *(attachment.content_type, attachment.size),
+                ),
+            )
     except Exception:
         attachment.file.delete(save=False)
         if attachment.thumbnail:
@@ -278,16 +294,44 @@ def attachment_create(
         if existing is not None:
             return existing, False
         raise
-    logger.info(
-        "upload %s in %s by %s: %r (%s, %d bytes)",
-        message.pk,
-        room.slug,
-        author.username,
-        attachment.name,
-        attachment.content_type,
-        attachment.size,
-    )
     return message, True
+
+
+def messages_disown(*, author: User) -> int:
+    """
+    Keep ``author``'s messages without them; return how many there are.
+
+    For an account about to be deleted, in the deleting transaction: the
+    messages lose their author and read as from DELETED_AUTHOR_NAME, their
+    files go. After the commit the files leave the storage, and every hub
+    reads the affected rooms' latest pages again.
+    """
+    with transaction.atomic():
+        messages = Message.objects.filter(author=author)
+        rooms = sorted(set(messages.values_list("room__slug", flat=True)))
+        attachments = list(Attachment.objects.filter(message__author=author))
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+        # The client_ids go too: nobody can retry as an author who is gone.
+        count = messages.update(
+            author=None, author_name=DELETED_AUTHOR_NAME, client_id=None
+        )
+        transaction.on_commit(lambda: _delete_files(attachments), robust=True)
+        transaction.on_commit(
+            lambda: events.history_refresh(room_slugs=rooms), robust=True
+        )
+    return count
+
+
+def _delete_files(attachments: list[Attachment]) -> None:
+    for attachment in attachments:
+        for field in (attachment.file, attachment.thumbnail):
+            if not field:
+                continue
+            try:
+                field.delete(save=False)
+            except OSError:
+                # The row is gone, so the file is unreachable; say so and go on.
+                logger.exception("could not delete %s", field.name)
 
 
 # Room addresses are ASCII (they name channel-layer groups); Cyrillic names

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
 import select
 import socket
+import time
 import urllib.request
 from collections.abc import Sequence
 
@@ -48,9 +50,18 @@ class ServerProcessTests:
             )
             frame = json.loads(await socket.recv())
             assert frame["message"]["text"] == "for the log"
-        log = chat_server.log_file.read_text()
-        line = next(line for line in log.splitlines() if "for the log" in line)
-        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", line)
+        # The line is written before the message is broadcast; a moment's
+        # grace covers a handler that writes in the background.
+        deadline = time.monotonic() + 10
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            log = chat_server.log_file.read_text()
+            lines = [line for line in log.splitlines() if "for the log" in line]
+            if lines:
+                break
+            await asyncio.sleep(0.05)
+        assert lines, "the message never reached the log file"
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", lines[0])
         assert "join general by logger" in log
 
 

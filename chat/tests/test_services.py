@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -277,3 +279,39 @@ class RoomCreateTests:
     def test_anonymous_cannot_create_a_room(self, db: None) -> None:
         with pytest.raises(AuthRequired):
             services.room_create(name="Nope", created_by=None)
+
+
+class MessageLogTests:
+    def test_a_message_is_logged_before_anyone_hears_of_it(
+        self,
+        room: Room,
+        user: User,
+        monkeypatch: pytest.MonkeyPatch,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        order: list[str] = []
+        monkeypatch.setattr(
+            services.events,
+            "message_broadcast",
+            lambda **event: order.append(f"broadcast {event['message_id']}"),
+        )
+
+        class Recorder(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                order.append(f"log {record.args[0]}")  # type: ignore[index]
+
+        handler = Recorder()
+        logging.getLogger("chat.services").addHandler(handler)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                first, _ = services.message_create(room=room, author=user, text="a")
+            with django_capture_on_commit_callbacks(execute=True):
+                second, _ = services.message_create(room=room, author=user, text="b")
+        finally:
+            logging.getLogger("chat.services").removeHandler(handler)
+        assert order == [
+            f"log {first.pk}",
+            f"broadcast {first.pk}",
+            f"log {second.pk}",
+            f"broadcast {second.pk}",
+        ]

@@ -5,7 +5,6 @@ import datetime
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -281,13 +280,10 @@ class RoomCreateTests:
             services.room_create(name="Nope", created_by=None)
 
 
+@pytest.mark.django_db(transaction=True)
 class MessageLogTests:
     def test_a_message_is_logged_before_anyone_hears_of_it(
-        self,
-        room: Room,
-        user: User,
-        monkeypatch: pytest.MonkeyPatch,
-        django_capture_on_commit_callbacks: Any,
+        self, room: Room, user: User, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         order: list[str] = []
         monkeypatch.setattr(
@@ -303,10 +299,8 @@ class MessageLogTests:
         handler = Recorder()
         logging.getLogger("chat.services").addHandler(handler)
         try:
-            with django_capture_on_commit_callbacks(execute=True):
-                first, _ = services.message_create(room=room, author=user, text="a")
-            with django_capture_on_commit_callbacks(execute=True):
-                second, _ = services.message_create(room=room, author=user, text="b")
+            first, _ = services.message_create(room=room, author=user, text="a")
+            second, _ = services.message_create(room=room, author=user, text="b")
         finally:
             logging.getLogger("chat.services").removeHandler(handler)
         assert order == [

@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: run test lint format bench bench-quick superuser clean
+.PHONY: run test lint format bench bench-quick superuser clean clean-data
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
@@ -49,5 +50,12 @@ superuser: $(INSTALLED)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createsuperuser
 
+## Remove what installing, testing and benchmarking made; keep the data.
 clean:
-	rm -rf $(VENV) test-artifacts
+	rm -rf $(VENV) test-artifacts bench/node_modules *.egg-info \
+		.pytest_cache .ruff_cache .mypy_cache var/static var/test-*.sqlite3*
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
+
+## Remove the chat's own data too: database, uploads, secret key and logs.
+clean-data: clean
+	rm -rf var logs

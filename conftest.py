@@ -18,7 +18,7 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.services import user_create
-from chat.models import Room
+from chat.models import Message, Room
 from chat.services import room_create
 
 PASSWORD = "correct-horse-battery-9"
@@ -89,6 +89,16 @@ def user_client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def client_ids_of(user: User) -> set[str]:
+    """Return the idempotency keys of the messages ``user`` has stored."""
+    return {
+        str(client_id)
+        for client_id in Message.objects.filter(
+            author=user, client_id__isnull=False
+        ).values_list("client_id", flat=True)
+    }
 
 
 def image_bytes(size: tuple[int, int] = (640, 480), fmt: str = "PNG") -> bytes:

@@ -74,10 +74,12 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     rows: list[tuple[str, str, bool | None]] = []
 
     def p99(result: dict[str, Any], workload: str) -> float | None:
-        return (result.get(workload, {}).get("latencyMs") or {}).get("p99")
+        value = (result.get(workload, {}).get("latencyMs") or {}).get("p99")
+        return None if value is None else float(value)
 
     def rate(result: dict[str, Any], workload: str) -> float | None:
-        return result.get(workload, {}).get("deliveriesPerSecond")
+        value = result.get(workload, {}).get("deliveriesPerSecond")
+        return None if value is None else float(value)
 
     r = _ratio(p99(chat, RATE_1000), p99(raw, RATE_1000))
     lost = chat.get(RATE_1000, {}).get("lost")

@@ -217,7 +217,7 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
             time.sleep(1)  # Let the server settle before reading its memory.
             peak = sum(rss_kib(pid) for pid in target.pids)
     out, _ = process.communicate(timeout=200)
-    result = json.loads(out) if out.strip() else {"error": "no result"}
+    result: dict[str, Any] = json.loads(out) if out.strip() else {"error": "no result"}
     result["serverRssKiB"] = {"before": before, "ready": peak}
     if workload["mode"] == "idle" and result.get("connected"):
         result["kibPerConnection"] = round((peak - before) / result["connected"], 1)
@@ -278,6 +278,7 @@ def main() -> None:
     }
     results: dict[str, Any] = {}
     started = time.time()
+    port = 0  # Each target's, chosen just before it starts.
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as scratch:
         data = Path(scratch)
         starters = [

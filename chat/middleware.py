@@ -77,7 +77,7 @@ class RequestBodyLimit:
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal received, refused
-            message = await receive()
+            message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit and not refused:

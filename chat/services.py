@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -58,8 +59,12 @@ def _clean_text(text: str, *, allow_blank: bool) -> str:
     return text.strip("\n")
 
 
-def _check_author(author: User | None) -> User:
-    if author is None or not author.is_authenticated or not author.is_active:
+# Who is acting, as views and consumers know it: a guest is an AnonymousUser.
+Actor = User | AnonymousUser | None
+
+
+def _check_author(author: Actor) -> User:
+    if not isinstance(author, User) or not author.is_active:
         raise AuthRequired(_("Log in to write."))
     return author
 
@@ -151,7 +156,7 @@ PostResult = tuple[Message, bool] | ChatError
 
 
 def messages_create(
-    *, room: Room, author: User | None, posts: list[Post]
+    *, room: Room, author: Actor, posts: list[Post]
 ) -> list[PostResult]:
     """
     Post ``posts`` of one author to ``room`` in order; one result per post.
@@ -222,7 +227,7 @@ def messages_create(
 
 
 def message_create(
-    *, room: Room, author: User | None, text: str, client_id: str | None = None
+    *, room: Room, author: Actor, text: str, client_id: str | None = None
 ) -> tuple[Message, bool]:
     """
     Post ``text`` to ``room`` and broadcast it; return (message, created).
@@ -239,7 +244,7 @@ def message_create(
 def attachment_create(
     *,
     room: Room,
-    author: User | None,
+    author: Actor,
     upload: UploadedFile,
     text: str = "",
     client_id: str | None = None,
@@ -361,9 +366,9 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def room_create(*, name: str, created_by: User | None) -> Room:
+def room_create(*, name: str, created_by: Actor) -> Room:
     """Create a room named ``name`` with a unique ASCII slug."""
-    _check_author(created_by)
+    creator = _check_author(created_by)
     try:
         name = clean_name(name, max_length=ROOM_NAME_MAX_LENGTH)
     except ValidationError as error:
@@ -372,10 +377,10 @@ def room_create(*, name: str, created_by: User | None) -> Room:
         try:
             with transaction.atomic():
                 room = Room.objects.create(
-                    name=name, slug=_unique_slug(name), created_by=created_by
+                    name=name, slug=_unique_slug(name), created_by=creator
                 )
         except IntegrityError:
             continue  # Another room took the slug meanwhile; pick again.
-        logger.info("room %s created by %s: %r", room.slug, created_by, room.name)
+        logger.info("room %s created by %s: %r", room.slug, creator, room.name)
         return room
     raise BadRequest(_("Could not find a free address for the room; try another name."))

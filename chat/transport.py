@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
-from websockets.legacy.protocol import State, WebSocketCommonProtocol
+from websockets.legacy.protocol import WebSocketCommonProtocol
+from websockets.protocol import State
 
 
 def wire_frame(text: str) -> bytes:

@@ -17,6 +17,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.typing import Origin
 
 RETRY_SECONDS = 0.2
 CONNECT_ERRORS = (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError)
@@ -27,7 +28,7 @@ class Reader:
     """A reader that must end with every message of the room exactly once."""
 
     url: str
-    origin: str
+    origin: Origin
     ids: list[int] = field(default_factory=list)
     duplicates: int = 0
     out_of_order: int = 0
@@ -90,7 +91,7 @@ class Sender:
     """A logged-in writer that gets every one of its messages stored once."""
 
     url: str
-    origin: str
+    origin: Origin
     cookie: str
     name: str
     count: int

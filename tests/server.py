@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from websockets.typing import Origin
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "a-long-pass-123"
 
@@ -38,6 +40,11 @@ class Address:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def origin(self) -> Origin:
+        """The Origin a page of this address sends with its WebSockets."""
+        return Origin(self.url)
 
 
 class ChatServer(Address):

@@ -27,8 +27,9 @@ class ServerProcessTests:
         with urllib.request.urlopen(chat_server.url + "/rooms/general/") as page:
             html = page.read().decode()
         assert page.status == 200
-        css = re.search(r'href="([^"]+chat\.css)"', html).group(1)
-        with urllib.request.urlopen(chat_server.url + css) as stylesheet:
+        css = re.search(r'href="([^"]+chat\.css)"', html)
+        assert css is not None
+        with urllib.request.urlopen(chat_server.url + css.group(1)) as stylesheet:
             assert stylesheet.status == 200
             assert stylesheet.headers["Content-Type"].startswith("text/css")
 
@@ -39,7 +40,7 @@ class ServerProcessTests:
         cookie = chat_server.login("logger")
         async with connect(
             chat_server.ws_url + "/ws/rooms/general/",
-            origin=chat_server.url,
+            origin=chat_server.origin,
             additional_headers={"Cookie": cookie},
         ) as socket:
             assert json.loads(await socket.recv())["type"] == "history"

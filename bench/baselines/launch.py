@@ -12,12 +12,17 @@ from typing import Any
 Main = Callable[[str, int], Coroutine[Any, Any, None]]
 
 
+def _complete(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def stop_requested() -> asyncio.Future[None]:
     """Return a future that SIGTERM or SIGINT completes."""
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, _complete, stop)
     return stop
 
 

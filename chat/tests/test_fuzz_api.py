@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from chat.models import Attachment, Message, Room
 from chat.services import message_create
-from conftest import image_bytes
+from conftest import client_ids_of, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -215,9 +215,9 @@ def check_page(body: Any, query: QueryDict, room: Room) -> None:
         assert set(message) == MESSAGE_KEYS, message
         assert message["room"] == room.slug
     if query.get("before"):
-        assert all(i < int(query["before"]) for i in ids), (query, ids)
+        assert all(i < int(str(query["before"])) for i in ids), (query, ids)
     if query.get("after"):
-        assert all(i > int(query["after"]) for i in ids), (query, ids)
+        assert all(i > int(str(query["after"])) for i in ids), (query, ids)
 
 
 class MessageListApiFuzzTests:
@@ -591,11 +591,11 @@ def stored_files(media_root: Path) -> set[str]:
 
 
 def referenced_files() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for attachment in Attachment.objects.all():
-        names.add(attachment.file.name)
+        names.add(str(attachment.file.name))
         if attachment.thumbnail:
-            names.add(attachment.thumbnail.name)
+            names.add(str(attachment.thumbnail.name))
     return names
 
 
@@ -678,11 +678,7 @@ class AttachmentUploadApiFuzzTests:
             part_type,
             fields,
         )
-        used = set(
-            Message.objects.filter(author=user, client_id__isnull=False).values_list(
-                "client_id", flat=True
-            )
-        )
+        used = client_ids_of(user)
         messages, attachments = Message.objects.count(), Attachment.objects.count()
 
         response = user_client.post(

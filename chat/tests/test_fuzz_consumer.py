@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from chat.models import Message, Room
 from config.asgi import application
+from conftest import client_ids_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -509,14 +510,6 @@ async def converse(
     finally:
         await communicator.disconnect()
     return replies, probe_reply
-
-
-def client_ids_of(user: User) -> set[str]:
-    return set(
-        Message.objects.filter(author=user, client_id__isnull=False).values_list(
-            "client_id", flat=True
-        )
-    )
 
 
 def fuzz_socket(

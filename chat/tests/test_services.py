@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from chat import services
+from chat import events, services
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.hub import get_hub
 from chat.models import Attachment, Message, Room
@@ -287,14 +287,14 @@ class MessageLogTests:
     ) -> None:
         order: list[str] = []
         monkeypatch.setattr(
-            services.events,
+            events,
             "message_broadcast",
             lambda **event: order.append(f"broadcast {event['message_id']}"),
         )
 
         class Recorder(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
-                order.append(f"log {record.args[0]}")  # type: ignore[index]
+                order.append(f"log {record.args[0]}")
 
         handler = Recorder()
         logging.getLogger("chat.services").addHandler(handler)

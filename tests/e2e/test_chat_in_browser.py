@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from websockets.asyncio.client import connect
 
 from tests.server import ChatServer
@@ -58,11 +58,13 @@ class ChatInBrowserTests:
         writer = browser.new_context(viewport={"width": 1100, "height": 760})
         guest = browser.new_context(viewport={"width": 390, "height": 760})
         writer_page, guest_page = writer.new_page(), guest.new_page()
+
+        def refuse(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
         for page in (writer_page, guest_page):
-            page.on(
-                "dialog",
-                lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()),
-            )
+            page.on("dialog", refuse)
 
         sign_up(writer_page, chat_server, "writer", "Wanda Writer")
         guest_page.goto(f"{chat_server.url}/rooms/general/")
@@ -190,7 +192,7 @@ def sunset(path: Path) -> None:
 async def post_over_socket(server: ChatServer, cookie: str, texts: list[str]) -> None:
     async with connect(
         f"{server.ws_url}/ws/rooms/general/",
-        origin=server.url,
+        origin=server.origin,
         additional_headers={"Cookie": cookie},
     ) as socket:
         assert json.loads(await socket.recv())["type"] == "history"

@@ -34,7 +34,7 @@ class Room:
         self.senders = [
             Sender(
                 url=send_to.ws_url + "/ws/rooms/general/",
-                origin=send_to.url,
+                origin=send_to.origin,
                 cookie=send_to.login(name),
                 name=name,
                 count=count,
@@ -46,7 +46,7 @@ class Room:
         self.readers = [
             Reader(
                 url=read_from[n % len(read_from)].ws_url + "/ws/rooms/general/",
-                origin=read_from[n % len(read_from)].url,
+                origin=read_from[n % len(read_from)].origin,
             )
             for n in range(readers)
         ]
@@ -80,7 +80,7 @@ class Room:
 
     def check(self, stored: list[dict[str, Any]]) -> dict[str, Any]:
         """Assert nothing was lost, doubled or reordered; return the figures."""
-        keys = Counter()
+        keys: Counter[tuple[str, int]] = Counter()
         for message in stored:
             match = TEXT.match(message["text"])
             assert match, message["text"]

@@ -54,7 +54,7 @@ class SlowReaderTests:
             # the control for the fast readers' latency.
             assert await until(lambda: room.acked >= CONTROL, 120)
             url = server.ws_url + "/ws/rooms/general/"
-            stalled = await connect(url, origin=server.url, max_queue=4)
+            stalled = await connect(url, origin=server.origin, max_queue=4)
             history = json.loads(await stalled.recv())
             seen = [message["id"] for message in history["messages"]]
 
@@ -78,7 +78,9 @@ class SlowReaderTests:
             code = await resumed
             assert code == 1013
             had_before_cut = len(seen)
-            async with connect(f"{url}?after={seen[-1]}", origin=server.url) as again:
+            async with connect(
+                f"{url}?after={seen[-1]}", origin=server.origin
+            ) as again:
                 history = json.loads(await again.recv())
                 seen += [message["id"] for message in history["messages"]]
                 # A long catch-up goes on in message frames.

@@ -1,6 +1,15 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
+from django.core import checks
+
+from chat.checks import allowed_hosts_check
 
 
 class ChatConfig(AppConfig):
     name = "chat"
     verbose_name = "Chat"
+
+    def ready(self) -> None:
+        # Not tagged for deployment only: `manage.py serve` prints it too.
+        checks.register(allowed_hosts_check, checks.Tags.security)

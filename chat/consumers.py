@@ -11,7 +11,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import (
     get_supported_language_variant,
     parse_accept_lang_header,
@@ -59,16 +58,6 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
                 except LookupError:
                     continue
     return translation.get_language() or "en"
-
-
-def _check_connect_rate(scope: dict[str, Any]) -> None:
-    client = scope.get("client") or ("unknown", 0)
-    ratelimit.enforce(
-        "connects",
-        str(client[0]),
-        settings.RATE_LIMIT_CONNECTS,
-        _("Too many connections. Try again in %(seconds)d s."),
-    )
 
 
 # A catch-up longer than this comes as message frames after the history
@@ -175,8 +164,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         try:
             with translation.override(self.language):
-                if settings.RATE_LIMITS:
-                    await database_sync_to_async(_check_connect_rate)(self.scope)
+                await ratelimit.aenforce_connect(self.scope)
                 after = _parse_after(self.scope.get("query_string", b""))
             hub = get_hub()
             self.room = hub.room(slug) or await database_sync_to_async(

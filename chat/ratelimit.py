@@ -16,9 +16,12 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from chat.exceptions import RateLimited
 
@@ -120,3 +123,24 @@ def enforce(scope: str, subject: str, rates: str, detail: str) -> None:
     retry_after = hit(scope, subject, parse_rates(rates))
     if retry_after is not None:
         raise RateLimited(detail % {"seconds": retry_after}, retry_after=retry_after)
+
+
+def enforce_connect(scope: dict[str, Any]) -> None:
+    """
+    Count one WebSocket handshake from the client address in ``scope``
+    against RATE_LIMIT_CONNECTS; raise RateLimited if it is one too many.
+    """
+    client = scope.get("client") or ("unknown", 0)
+    enforce(
+        "connects",
+        str(client[0]),
+        settings.RATE_LIMIT_CONNECTS,
+        _("Too many connections. Try again in %(seconds)d s."),
+    )
+
+
+async def aenforce_connect(scope: dict[str, Any]) -> None:
+    """See enforce_connect()."""
+    # With limits off there is nothing to count, and no thread hop to pay.
+    if settings.RATE_LIMITS:
+        await database_sync_to_async(enforce_connect)(scope)

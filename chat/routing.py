@@ -1,7 +1,49 @@
+"""WebSocket routes: the room socket, and a refusal for every other path."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
 from django.urls import re_path
 
+from chat import ratelimit
 from chat.consumers import RoomConsumer
+from chat.exceptions import RateLimited
+
+logger = logging.getLogger(__name__)
+
+# Enough of a refused path to recognise it in the log, too little to fill it.
+LOGGED_PATH_MAX = 80
+
+
+async def refuse_unknown_path(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """
+    Refuse the handshake for a path no route matches (HTTP 403).
+
+    Channels' router would raise instead: a 500 and a traceback in the log
+    for every such request. The refusal counts as a connect, so odd paths
+    cannot be tried, nor logged, faster than rooms can be opened.
+    """
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    try:
+        await ratelimit.aenforce_connect(scope)
+    except RateLimited:
+        pass
+    else:
+        client = scope.get("client") or ("unknown", 0)
+        logger.info(
+            "no WebSocket route for %r from %s",
+            scope.get("path", "")[:LOGGED_PATH_MAX],
+            client[0],
+        )
+    await send({"type": "websocket.close"})
+
 
 websocket_urlpatterns = [
     re_path(r"^ws/rooms/(?P<slug>[-a-zA-Z0-9_]+)/$", RoomConsumer.as_asgi()),
+    # Matches any path, so it must stay last.
+    re_path(r"", refuse_unknown_path),
 ]

@@ -19,6 +19,8 @@ from config.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+# The host the sockets come to: the Origin check compares it with ORIGIN.
+HOST = (b"host", b"127.0.0.1")
 Connect = Callable[..., Any]
 
 
@@ -32,7 +34,7 @@ def session_cookie(user: User) -> bytes:
 async def socket(
     path: str, *, user: User | None = None, origin: tuple[bytes, bytes] = ORIGIN
 ) -> AsyncIterator[WebsocketCommunicator]:
-    headers = [origin]
+    headers = [HOST, origin]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -162,13 +164,23 @@ class RoomConsumerReadTests:
 
     @pytest.mark.parametrize(
         "origin",
-        [b"http://evil.example", b"http://127.0.0.1.evil.example", None],
-        ids=["foreign", "lookalike", "missing"],
+        [
+            b"http://evil.example",
+            b"http://127.0.0.1.evil.example",
+            b"http://127.0.0.1:8080",
+            b"https://127.0.0.1",
+            None,
+        ],
+        ids=["foreign", "lookalike", "other port", "other scheme", "missing"],
     )
     async def test_a_cross_site_origin_is_refused(
         self, room: Room, user: User, origin: bytes | None
     ) -> None:
-        headers = [(b"cookie", await database_sync_to_async(session_cookie)(user))]
+        # The site is http://127.0.0.1; only its own pages may open sockets.
+        headers = [
+            HOST,
+            (b"cookie", await database_sync_to_async(session_cookie)(user)),
+        ]
         if origin is not None:
             headers.append((b"origin", origin))
         communicator = WebsocketCommunicator(
@@ -282,7 +294,7 @@ class RoomConsumerSendTests:
         communicator = WebsocketCommunicator(
             application,
             f"/ws/rooms/{room.slug}/",
-            headers=[ORIGIN, (b"accept-language", b"ru-RU,ru;q=0.9,en;q=0.5")],
+            headers=[HOST, ORIGIN, (b"accept-language", b"ru-RU,ru;q=0.9,en;q=0.5")],
         )
         await connected(communicator)
         await communicator.send_json_to({"type": "message", "text": "hi"})
@@ -360,7 +372,7 @@ class RoomConsumerLoginTests:
         communicator = WebsocketCommunicator(
             application,
             f"/ws/rooms/{room.slug}/",
-            headers=[ORIGIN, (b"cookie", cookie)],
+            headers=[HOST, ORIGIN, (b"cookie", cookie)],
         )
         await connected(communicator)
         await database_sync_to_async(end)()

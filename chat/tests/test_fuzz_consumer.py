@@ -35,6 +35,8 @@ from conftest import client_ids_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+# The host the sockets come to: the Origin check compares it with ORIGIN.
+HOST = (b"host", b"127.0.0.1")
 TEXT_LIMIT = 4000
 CLIENT_ID_LIMIT = 64
 FRAME_LIMIT = 64 * 1024
@@ -487,7 +489,7 @@ async def converse(
     path: str, cookie: bytes | None, burst: list[Frame], probe: dict[str, Any]
 ) -> tuple[list[Any], Any]:
     """Send ``burst`` and then ``probe``; return the burst's replies and the probe's."""
-    headers = [ORIGIN]
+    headers = [HOST, ORIGIN]
     if cookie is not None:
         headers.append((b"cookie", cookie))
     communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -579,7 +581,7 @@ class RoomConsumerFuzzTests:
 
 async def open_with_query(path: str) -> tuple[bool, list[Any], Any]:
     """Connect to ``path``; return accepted, frames sent, and how it ended."""
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN])
     try:
         await communicator.send_input({"type": "websocket.connect"})
         handshake = await next_output(communicator)

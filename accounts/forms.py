@@ -4,9 +4,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from accounts.mail import email_send_later
 from accounts.models import User
 from accounts.throttle import login_retry_after
 from accounts.validators import DISPLAY_NAME_MAX_LENGTH, clean_display_name
@@ -21,10 +25,20 @@ class SignupForm(UserCreationForm):
         required=False,
         help_text=_("Shown on your messages. Leave blank to use your username."),
     )
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("Only for resetting a forgotten password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    # The display name is a model field here so that the model's name check
+    # (User.validate_names) sees it; the order on the page stays.
+    field_order = ("username", "password1", "password2")
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username",)
+        fields = ("username", "display_name")
 
     def clean_display_name(self) -> str:
         value = self.cleaned_data.get("display_name", "")
@@ -64,3 +78,42 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's login form: staff only, throttled like every login."""
+
+
+class EmailForm(forms.Form):
+    """The address password resets go to; blank for none."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("Only for resetting a forgotten password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """The current password, asked again before a grave step."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, mailing from the mail thread (accounts/mail.py)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # Rendered here, in the request's language; only the sending waits.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        email_send_later(EmailMessage(subject, body, from_email, [to_email]))

@@ -5,19 +5,26 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import clean_display_name
+from chat import events
+from chat.services import messages_disown
 
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, display_name: str = "") -> User:
+def user_create(
+    *, username: str, password: str, display_name: str = "", email: str = ""
+) -> User:
     """Create a user; the display name defaults to the username."""
     user = User(username=username)
     user.display_name = clean_display_name(display_name or username)
+    user.email = _normalize_email(email)
     validate_password(password, user)
     user.set_password(password)
     user.full_clean()
@@ -28,7 +35,122 @@ def user_create(*, username: str, password: str, display_name: str = "") -> User
 
 def user_set_display_name(*, user: User, display_name: str) -> User:
     """Change the name shown on the user's messages, old ones included."""
+    previous = user.display_name
     user.display_name = clean_display_name(display_name)
+    try:
+        user.validate_names(exclude={"username"})
+    except ValidationError:
+        # The caller's user object (often request.user) keeps its real name.
+        user.display_name = previous
+        raise
     user.save(update_fields=["display_name"])
     logger.info("display name changed: %s -> %r", user.username, user.display_name)
     return user
+
+
+def user_rename(
+    *, user: User, username: str | None = None, display_name: str | None = None
+) -> User:
+    """Give ``user`` another username, display name or both (for operators)."""
+    old_username = user.username
+    if username is not None:
+        user.username = username
+    if display_name is not None:
+        user.display_name = clean_display_name(display_name)
+    # Only the names change: an old value elsewhere (an email address from
+    # before a validator existed) must not block a rename.
+    names = {"username", "display_name"}
+    user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in names])
+    user.save(update_fields=["username", "display_name"])
+    logger.info(
+        "user renamed: %s -> %s (%r)", old_username, user.username, user.shown_name
+    )
+    return user
+
+
+def _normalize_email(email: str) -> str:
+    # The domain is case-insensitive; the local part is the mailbox's own.
+    return User.objects.normalize_email(email.strip())
+
+
+def user_set_email(*, user: User, email: str) -> User:
+    """Set the address password resets go to; blank for none."""
+    email = _normalize_email(email)
+    User._meta.get_field("email").clean(email, user)
+    user.email = email
+    user.save(update_fields=["email"])
+    logger.info("email %s: %s", "set" if email else "removed", user.username)
+    return user
+
+
+def _check_password(user: User, password: str) -> None:
+    if not user.check_password(password):
+        raise ValidationError(
+            _("That is not your password."), code="password_incorrect"
+        )
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """
+    Give ``user`` a new password; every login of theirs made before ends.
+
+    The caller keeps its own login with ``update_session_auth_hash``.
+    """
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    # Their sockets close now, not at the next tick of each hub.
+    transaction.on_commit(events.logins_check, robust=True)
+    logger.info("password changed: %s", user.username)
+    return user
+
+
+@transaction.atomic
+def user_end_other_sessions(*, user: User, password: str) -> None:
+    """
+    End every login of ``user``, after checking their ``password``.
+
+    The caller keeps its own login with ``update_session_auth_hash``.
+    """
+    _check_password(user, password)
+    # The same password under a new salt is a new hash, so a new session
+    # auth hash: every session made with the old one fails Django's check.
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    transaction.on_commit(events.logins_check, robust=True)
+    logger.info("other sessions ended: %s", user.username)
+
+
+def user_delete(*, user: User, password: str) -> None:
+    """
+    Delete ``user``'s own account, after checking their ``password``.
+
+    Their messages stay, as from a deleted user; their files go; rooms they
+    created stay. Every login of theirs ends and its sockets close.
+    """
+    _check_password(user, password)
+    count = _delete(user)
+    logger.info("account deleted: %s (%d message(s) kept)", user.username, count)
+
+
+def user_delete_by_staff(*, user: User, staff: User) -> None:
+    """Delete ``user``'s account as user_delete does, on ``staff``'s word."""
+    count = _delete(user)
+    logger.info(
+        "account deleted by %s: %s (%d message(s) kept)",
+        staff.username,
+        user.username,
+        count,
+    )
+
+
+@transaction.atomic
+def _delete(user: User) -> int:
+    # Lock the account first: no message of theirs can be stored between
+    # disowning their messages and deleting them.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    count = messages_disown(author=locked)
+    locked.delete()
+    transaction.on_commit(events.logins_check, robust=True)
+    return count

@@ -1,21 +1,42 @@
 from __future__ import annotations
 
+import hashlib
 import logging
+import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import throttle
-from accounts.forms import DisplayNameForm, LoginForm, SignupForm
-from accounts.services import user_create, user_set_display_name
+from accounts.forms import (
+    DisplayNameForm,
+    EmailForm,
+    LoginForm,
+    PasswordConfirmForm,
+    PasswordResetForm,
+    SignupForm,
+)
+from accounts.services import (
+    user_create,
+    user_delete,
+    user_end_other_sessions,
+    user_set_display_name,
+    user_set_email,
+    user_set_password,
+)
+from chat import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +93,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
+            email=form.cleaned_data["email"],
         )
         login(request, user, backend="accounts.throttle.ThrottledModelBackend")
         return redirect(_next_url(request))
@@ -88,9 +110,143 @@ def profile(request: HttpRequest) -> HttpResponse:
         request.POST or None, initial={"display_name": request.user.shown_name}
     )
     if request.method == "POST" and form.is_valid():
-        user_set_display_name(
-            user=request.user, display_name=form.cleaned_data["display_name"]
-        )
-        messages.success(request, _("Your display name is saved."))
+        try:
+            user_set_display_name(
+                user=request.user, display_name=form.cleaned_data["display_name"]
+            )
+        except ValidationError as error:
+            # Another user goes by that name (User.validate_names).
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your display name is saved."))
+            return redirect("profile")
+    return render(request, "accounts/profile.html", _profile_context(request, form))
+
+
+def _profile_context(
+    request: HttpRequest,
+    form: DisplayNameForm | None = None,
+    email_form: EmailForm | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    return {
+        "form": form
+        if form is not None
+        else DisplayNameForm(initial={"display_name": user.shown_name}),
+        "email_form": email_form
+        if email_form is not None
+        else EmailForm(initial={"email": user.email}),
+    }
+
+
+@login_required
+@require_POST
+def profile_email(request: HttpRequest) -> HttpResponse:
+    """Change the address password resets go to."""
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        user_set_email(user=request.user, email=form.cleaned_data["email"])
+        messages.success(request, _("Your email address is saved."))
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request, "accounts/profile.html", _profile_context(request, email_form=form)
+    )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; every other login of the account ends."""
+
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
+        # This login stays: its session takes the new hash (and a new key).
+        update_session_auth_hash(self.request, form.user)
+        messages.success(
+            self.request,
+            _("Your password is changed. Your other sessions are logged out."),
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sessions_end(request: HttpRequest) -> HttpResponse:
+    """Log out every other session of the account, after its password."""
+    form = PasswordConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_end_other_sessions(
+                user=request.user, password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your other sessions are logged out."))
+            return redirect("profile")
+    return render(request, "accounts/sessions_end.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the account, after its password; its messages stay."""
+    form = PasswordConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_delete(user=request.user, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            logout(request)
+            messages.success(request, _("Your account is deleted."))
+            return redirect("chat:room_list")
+    return render(request, "accounts/account_delete.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """
+    Django's password reset, limited per address.
+
+    Known and unknown addresses, and limited ones, get the same answer: the
+    "check your mail" page. Mail goes only to active accounts with that
+    address, from the mail thread (accounts/mail.py).
+    """
+
+    form_class = PasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        rates = ratelimit.parse_rates(settings.RATE_LIMIT_PASSWORD_RESET)
+        # Keyed by a digest: the cache holds no addresses, and any address
+        # makes a valid key.
+        folded = unicodedata.normalize("NFKC", email).casefold()
+        subject = hashlib.sha256(folded.encode()).hexdigest()
+        if ratelimit.hit("password-reset", subject, rates) is not None:
+            logger.warning("password reset for %r not sent: too many", email)
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset link; the new password ends every login made before."""
+
+    template_name = "accounts/password_reset_confirm.html"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

@@ -9,7 +9,9 @@ names the id of the message before it in the room (``prev_id``), so the hub
 notices a missing link and fetches what it lacks from the database. A
 periodic tick renews the layer subscriptions (a restarted Redis forgets
 them), catches up on anything stored but never heard of, sends heartbeats,
-and closes sockets whose login has ended.
+and closes sockets whose login has ended. Events for every hub (check the
+logins now, read a room's latest page again) come through one group that
+all hubs join.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import contextvars
 import logging
 import threading
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -103,8 +106,13 @@ def _missing(room: Room, after: int) -> list[Encoded]:
 def _opening(room: Room) -> tuple[int, list[Encoded]]:
     """Return the room's last id and its latest page of messages, encoded."""
     last = _last_ids([room.pk]).get(room.pk, 0)
-    page = selectors.message_list(room=room, up_to=last)
-    return last, encoded_messages(page, room_slug=room.slug)
+    return last, _page(room, last)
+
+
+def _page(room: Room, up_to: int) -> list[Encoded]:
+    """Return the room's latest page of messages up to ``up_to``, encoded."""
+    page = selectors.message_list(room=room, up_to=up_to)
+    return encoded_messages(page, room_slug=room.slug)
 
 
 def _last_ids(room_ids: list[int]) -> dict[int, int]:
@@ -124,6 +132,8 @@ class Hub:
         self.rooms: dict[str, RoomState] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.forwarding: set[asyncio.Task[None]] = set()
+        # Login checks and history reloads under way (held against GC).
+        self.chores: set[asyncio.Task[None]] = set()
         self.started = False
 
     # Sockets ----------------------------------------------------------
@@ -176,8 +186,8 @@ class Hub:
     # Incoming broadcasts ----------------------------------------------
 
     def take_own(self, event: dict[str, Any], forward: bool) -> None:
-        """Take a broadcast of this process; ``forward`` it to the others."""
-        self.accept(event)
+        """Take an event of this process; ``forward`` it to the others."""
+        self.take(event)
         if forward and not self.local_only:
             task = self.loop.create_task(self._forward(event))
             self.forwarding.add(task)
@@ -185,10 +195,42 @@ class Hub:
 
     async def _forward(self, event: dict[str, Any]) -> None:
         try:
-            await self.layer.group_send(events.room_group_name(event["room"]), event)
+            await self.layer.group_send(events.event_group(event), event)
         except Exception:
             # Stored is stored: other processes catch up on their tick.
-            logger.warning("broadcast of message %s failed", event["id"], exc_info=True)
+            logger.warning("forwarding %s failed", event["type"], exc_info=True)
+
+    def take(self, event: dict[str, Any]) -> None:
+        """Take an event (from the layer or this process) by its type."""
+        kind = event.get("type")
+        if kind == events.MESSAGE_EVENT:
+            self.accept(event)
+        elif kind == events.LOGINS_EVENT:
+            self.check_logins()
+        elif kind == events.HISTORY_EVENT:
+            for slug in event["rooms"]:
+                self.reload(slug)
+
+    def check_logins(self) -> None:
+        """Close the sockets whose login has ended, now rather than at the tick."""
+        states = [state for state in self.rooms.values() if state.ready.is_set()]
+        self._chore(self._end_stale_sessions(states))
+
+    def reload(self, slug: str) -> None:
+        """Read the latest page of the room ``slug`` again, if sockets are in it."""
+        state = self.rooms.get(slug)
+        if state is not None:
+            self._chore(self._reload(state))
+
+    def _chore(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(work)
+        self.chores.add(task)
+        task.add_done_callback(self._chore_done)
+
+    def _chore_done(self, task: asyncio.Task[None]) -> None:
+        self.chores.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("hub chore failed", exc_info=error)
 
     def accept(self, event: dict[str, Any]) -> None:
         """Take a broadcast (from the layer or this process) and fan it out."""
@@ -241,6 +283,22 @@ class Hub:
                 return
             self._send(state, event["id"], event["message"], event["client_id"])
 
+    async def _reload(self, state: RoomState) -> None:
+        await state.ready.wait()
+        # Only what was delivered: a message in the history must never come
+        # again as a live one, and one not yet delivered will be.
+        up_to = state.delivered
+        try:
+            page = await database_sync_to_async(_page)(state.room, up_to)
+        except Exception:
+            logger.exception("room %s: could not reload the history", state.slug)
+            return
+        newer = [(i, m) for i, m in state.recent if i > up_to]
+        state.recent.clear()
+        state.recent.extend((message_id, m) for message_id, m, _ in page)
+        state.recent.extend(newer)
+        state.history = None
+
     # Repair -------------------------------------------------------------
 
     def _schedule_repair(self, state: RoomState, delay: float) -> None:
@@ -284,17 +342,21 @@ class Hub:
         self.started = True
         if not self.local_only:
             self.channel = await self.layer.new_channel("hub.")
+            await self._subscribe_group(events.HUBS_GROUP)
             self.tasks.append(self.loop.create_task(self._listen()))
         self.tasks.append(self.loop.create_task(self._tick_forever()))
 
     async def _subscribe(self, slug: str) -> None:
+        await self._subscribe_group(events.room_group_name(slug))
+
+    async def _subscribe_group(self, group: str) -> None:
         if self.local_only or self.channel is None:
             return
         try:
-            await self.layer.group_add(events.room_group_name(slug), self.channel)
+            await self.layer.group_add(group, self.channel)
         except Exception:
             # The tick subscribes again and repairs what was missed.
-            logger.warning("room %s: channel layer unavailable to subscribe", slug)
+            logger.warning("%s: channel layer unavailable to subscribe", group)
 
     async def _listen(self) -> None:
         assert self.channel is not None
@@ -314,9 +376,9 @@ class Hub:
                 logger.warning("channel layer back after %d failure(s)", failures)
                 failures = 0
                 self.loop.create_task(self.tick(heartbeat=False))
-            if event.get("type") == events.MESSAGE_EVENT:
+            if isinstance(event, dict):
                 try:
-                    self.accept(event)
+                    self.take(event)
                 except Exception:
                     # A malformed event (say, from a process of another
                     # version) must not end the listener; the tick catches up.
@@ -337,6 +399,7 @@ class Hub:
     async def tick(self, *, heartbeat: bool = True) -> None:
         """Renew subscriptions, catch up, send heartbeats, end stale logins."""
         states = [state for state in self.rooms.values() if state.ready.is_set()]
+        await self._subscribe_group(events.HUBS_GROUP)
         for state in states:
             await self._subscribe(state.slug)
         last = await database_sync_to_async(_last_ids)([s.room_id for s in states])
@@ -367,7 +430,7 @@ class Hub:
                 listener.end_session()
 
     async def close(self) -> None:
-        for task in self.tasks:
+        for task in [*self.tasks, *self.chores]:
             task.cancel()
         for state in self.rooms.values():
             if state.repair is not None:

@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 ROOM_NAME_MAX_LENGTH = 80
 ROOM_SLUG_MAX_LENGTH = 50
 CLIENT_ID_MAX_LENGTH = 64
+# Stored as the author's name of messages whose author deleted their account;
+# pages show it translated (the Message's username is then null).
+DELETED_AUTHOR_NAME = "deleted user"
 
 
 class Room(models.Model):
@@ -51,8 +54,14 @@ class Message(models.Model):
     """
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # NULL once the author deleted their account: the conversation keeps
+    # their words, under DELETED_AUTHOR_NAME (see services.messages_disown).
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
     )
     # The author's display name when the message was posted: a message reads
     # the same wherever and whenever it is served.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from chat.models import Attachment, Message, Room
+from chat.models import DELETED_AUTHOR_NAME, Attachment, Message, Room
 from chat.protocol import encode
 
 
@@ -40,11 +40,19 @@ def message_payload(
     return {
         "id": message.pk,
         "room": room_slug or message.room.slug,
-        "author": message.author_name or message.author.shown_name,
+        "author": message.author_name or _shown_name(message),
+        # Display names may look alike; the username says who wrote.
+        "username": message.author.username if message.author else None,
         "text": message.text,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
     }
+
+
+def _shown_name(message: Message) -> str:
+    # No author: they deleted their account (their messages stay).
+    author = message.author
+    return author.shown_name if author is not None else DELETED_AUTHOR_NAME
 
 
 def encoded_message(message: Message, *, room_slug: str | None = None) -> str:

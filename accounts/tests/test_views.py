@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from django.test import Client
 
 from accounts.models import User
@@ -106,3 +110,119 @@ class ProfileViewTests:
         response = client.get("/accounts/profile/")
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+def sign_up(client: Client, username: str, display_name: str = "") -> Any:
+    return client.post(
+        "/accounts/signup/",
+        {
+            "username": username,
+            "password1": "a-long-pass-123",
+            "password2": "a-long-pass-123",
+            "display_name": display_name,
+        },
+    )
+
+
+class SignupNameTests:
+    """Names are unique once case, width and spacing are ignored."""
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        # ASCII case is Django's own check; it must stay a form error too.
+        [("élan", "Élan"), ("straße", "STRASSE"), ("alice", "ALICE")],
+    )
+    def test_a_username_in_another_case_is_refused(
+        self, client: Client, make_user: Callable[..., User], first: str, second: str
+    ) -> None:
+        make_user(first)
+        response = sign_up(client, second)
+        assert response.status_code == 200
+        assert response.context["form"].errors["username"] == [
+            "A user with that username already exists."
+        ]
+        assert User.objects.count() == 1
+
+    @pytest.mark.parametrize("lookalike", ["Ｍallory", "MALLORY", "mallory"])
+    def test_a_display_name_that_is_another_users_username_is_refused(
+        self, client: Client, make_user: Callable[..., User], lookalike: str
+    ) -> None:
+        make_user("mallory")
+        response = sign_up(client, "eve", lookalike)
+        assert response.status_code == 200
+        assert response.context["form"].errors["display_name"] == [
+            "Another user already goes by this name."
+        ]
+        assert "Another user already goes by this name." in response.content.decode()
+        assert not User.objects.filter(username="eve").exists()
+
+    def test_a_display_name_that_is_another_users_display_name_is_refused(
+        self, client: Client, user: User
+    ) -> None:
+        response = sign_up(client, "eve", "ALICE")
+        assert response.context["form"].errors["display_name"]
+
+    def test_a_username_that_is_another_users_display_name_is_refused(
+        self, client: Client, make_user: Callable[..., User]
+    ) -> None:
+        make_user("mallory", "Bob")
+        response = sign_up(client, "BOB")
+        assert response.context["form"].errors["username"] == [
+            "Another user already goes by this name."
+        ]
+
+    def test_the_refusal_speaks_the_browsers_language(
+        self, client: Client, user: User
+    ) -> None:
+        response = client.post(
+            "/accounts/signup/",
+            {"username": "eve", "display_name": "alice"},
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+        assert response.context["form"].errors["display_name"] == [
+            "Это имя уже носит другой пользователь."
+        ]
+
+    def test_ones_own_username_is_a_fine_display_name(
+        self, client: Client, db: None
+    ) -> None:
+        response = sign_up(client, "élan", "ÉLAN")
+        assert response.status_code == 302
+        assert User.objects.get(username="élan").display_name == "ÉLAN"
+
+
+class LoginNameTests:
+    def test_any_case_of_the_username_logs_its_user_in(
+        self, client: Client, make_user: Callable[..., User]
+    ) -> None:
+        elan = make_user("élan")
+        response = client.post(
+            "/accounts/login/", {"username": "ÉLAN", "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(elan.pk)
+
+
+class ProfileNameTests:
+    def test_another_users_name_is_refused_on_the_page(
+        self, user_client: Client, user: User, make_user: Callable[..., User]
+    ) -> None:
+        make_user("robert", "Bobby")
+        for taken in ("ROBERT", "Ｂobby"):
+            response = user_client.post("/accounts/profile/", {"display_name": taken})
+            assert response.status_code == 200
+            assert response.context["form"].errors["display_name"] == [
+                "Another user already goes by this name."
+            ]
+            # The page still shows the name the user really has.
+            assert response.context["user"].shown_name == "Alice"
+        user.refresh_from_db()
+        assert user.display_name == "Alice"
+
+    def test_ones_own_username_is_accepted(
+        self, user_client: Client, user: User
+    ) -> None:
+        response = user_client.post("/accounts/profile/", {"display_name": "ALICE"})
+        assert response.status_code == 302
+        user.refresh_from_db()
+        assert user.display_name == "ALICE"

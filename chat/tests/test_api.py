@@ -9,7 +9,7 @@ from chat.models import Attachment, Message, Room
 from chat.services import attachment_create, message_create
 from conftest import image_bytes
 
-MESSAGE_KEYS = {"id", "room", "author", "text", "created", "attachment"}
+MESSAGE_KEYS = {"id", "room", "author", "username", "text", "created", "attachment"}
 
 
 def messages_url(room: Room) -> str:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from chat.models import Attachment, Message, Room
 from chat.services import message_create
-from conftest import client_ids_of, image_bytes
+from conftest import MESSAGE_KEYS, client_ids_of, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,6 @@ ERROR_CODES_BY_STATUS = {
     405: {"bad_request", "method_not_allowed"},
     413: {"too_large"},
 }
-MESSAGE_KEYS = {"id", "room", "author", "text", "created", "attachment"}
 ATTACHMENT_KEYS = {"name", "size", "content_type", "url", "thumbnail_url"}
 ROOM_KEYS = {"slug", "name", "url", "last_message_at"}
 CONTENT_TYPES = {

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from chat.models import Message, Room
 from config.asgi import application
-from conftest import client_ids_of
+from conftest import MESSAGE_KEYS, client_ids_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +40,6 @@ HOST = (b"host", b"127.0.0.1")
 TEXT_LIMIT = 4000
 CLIENT_ID_LIMIT = 64
 FRAME_LIMIT = 64 * 1024
-MESSAGE_KEYS = {"id", "room", "author", "text", "created", "attachment"}
 ERROR_CODES = {"auth_required", "bad_request", "too_large", "rate_limited"}
 REPLY_TIMEOUT = 3.0
 

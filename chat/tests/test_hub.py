@@ -2,16 +2,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
+from accounts.services import user_delete, user_end_other_sessions
 from chat import events, protocol
 from chat.hub import Hub, get_hub
-from chat.models import Room
-from chat.services import message_create
+from chat.models import DELETED_AUTHOR_NAME, Room
+from chat.services import attachment_create, message_create
+from conftest import PASSWORD
+from tests.clients import until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,3 +148,80 @@ class HubTickTests:
         await hub.join(room, leaving)
         await hub.tick()
         assert staying.ended and leaving.ended
+
+
+async def logged_in_key(user: User) -> str:
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    return str(client.session.session_key)
+
+
+def history_of(frame: str) -> list[dict[str, Any]]:
+    return list(json.loads(frame)["messages"])
+
+
+class HubEventTests:
+    async def test_ended_logins_close_at_once_not_at_the_tick(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        hub = get_hub()
+        ending, staying = (
+            Inbox(await logged_in_key(user)),
+            Inbox(await logged_in_key(other_user)),
+        )
+        await hub.join(room, ending)
+        await hub.join(room, staying)
+        await database_sync_to_async(user_end_other_sessions)(
+            user=user, password=PASSWORD
+        )
+        assert await until(lambda: ending.ended, 3)
+        assert not staying.ended
+
+    async def test_a_deleted_authors_messages_leave_the_cached_history(
+        self,
+        room: Room,
+        user: User,
+        other_user: User,
+        png_upload: SimpleUploadedFile,
+    ) -> None:
+        hub = get_hub()
+        await hub.join(room, Inbox())
+        await post(room, user, "mine")
+        await database_sync_to_async(attachment_create)(
+            room=room, author=user, upload=png_upload
+        )
+        await post(room, other_user, "theirs")
+        await until(lambda: len(hub.rooms[room.slug].recent) == 3, 3)
+        _, before = await hub.join(room, Inbox())
+        assert [m["author"] for m in history_of(before)] == ["Alice", "Alice", "Bob"]
+
+        await database_sync_to_async(user_delete)(user=user, password=PASSWORD)
+
+        async def history() -> list[dict[str, Any]]:
+            return history_of((await hub.join(room, Inbox()))[1])
+
+        assert await until(lambda: hub.rooms[room.slug].history is None, 3)
+        after = await history()
+        assert [m["author"] for m in after] == [DELETED_AUTHOR_NAME] * 2 + ["Bob"]
+        assert [m["attachment"] for m in after] == [None, None, None]
+        assert [m["username"] for m in after] == [None, None, "bob"]
+
+    async def test_events_reach_the_hubs_of_other_processes(
+        self, room: Room, user: User
+    ) -> None:
+        """Two hubs on one channel layer stand for two processes."""
+        loop = asyncio.get_running_loop()
+        here, there = Hub(loop), Hub(loop)
+        for hub in (here, there):
+            hub.local_only = False
+        listener = Inbox(await logged_in_key(user))
+        await there.join(room, listener)
+        await here.join(room, Inbox())
+        await database_sync_to_async(user_end_other_sessions)(
+            user=user, password=PASSWORD
+        )
+        # What publish() does in the process that ended the logins:
+        here.take_own({"type": events.LOGINS_EVENT}, True)
+        assert await until(lambda: listener.ended, 3)
+        for hub in (here, there):
+            await hub.close()

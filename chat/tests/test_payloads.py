@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from accounts.services import user_set_display_name
-from chat.models import Room
+from chat.models import DELETED_AUTHOR_NAME, Message, Room
 from chat.payloads import message_payload
 from chat.services import attachment_create, message_create
 from conftest import image_bytes
@@ -22,6 +23,7 @@ class MessagePayloadTests:
             "id": message.pk,
             "room": room.slug,
             "author": "Alice",
+            "username": "alice",
             "text": "hello",
             "created": message.created.isoformat(),
             "attachment": None,
@@ -60,3 +62,29 @@ class MessagePayloadTests:
         before.refresh_from_db()
         assert message_payload(before)["author"] == "Alice"
         assert message_payload(after)["author"] == "Alice B."
+
+    def test_the_username_says_who_wrote_whatever_the_display_name(
+        self, room: Room, user: User, make_user: Callable[..., User]
+    ) -> None:
+        """Two display names that look alike still come with different usernames."""
+        lookalike = make_user("mallory", "Аlice")  # Cyrillic А
+        real, _ = message_create(room=room, author=user, text="hi")
+        fake, _ = message_create(room=room, author=lookalike, text="hi")
+        assert message_payload(real)["username"] == "alice"
+        assert message_payload(fake)["username"] == "mallory"
+
+    def test_a_deleted_authors_message_has_no_username(
+        self, room: Room, user: User
+    ) -> None:
+        message, _ = message_create(room=room, author=user, text="hi")
+        Message.objects.filter(pk=message.pk).update(author=None)
+        message.refresh_from_db()
+        assert message_payload(message)["username"] is None
+
+    def test_a_message_with_no_author_and_no_stored_name_reads_deleted_user(
+        self, room: Room, user: User
+    ) -> None:
+        message, _ = message_create(room=room, author=user, text="hi")
+        Message.objects.filter(pk=message.pk).update(author=None, author_name="")
+        message.refresh_from_db()
+        assert message_payload(message)["author"] == DELETED_AUTHOR_NAME

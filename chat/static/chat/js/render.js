@@ -145,12 +145,22 @@ function renderAttachment(attachment, options) {
   return box;
 }
 
-function renderShell(author, created, strings) {
+function renderShell(author, username, created, strings) {
   const item = el("li", "message");
   const meta = el("div", "message-meta");
   const name = el("span", "message-author", author);
   name.dataset.messageAuthor = "";
-  meta.append(name, renderTime(created, strings));
+  meta.append(name);
+  // Display names can look alike (Cyrillic М, Latin M); the username is
+  // what tells a reader who wrote.
+  if (username) {
+    const handle = `@${username}`;
+    name.title = handle;
+    const tag = el("span", "message-username", handle);
+    tag.dataset.messageUsername = "";
+    meta.append(tag);
+  }
+  meta.append(renderTime(created, strings));
   item.append(meta);
   return item;
 }
@@ -174,9 +184,22 @@ function renderText(text) {
   return body;
 }
 
+// A message whose author deleted their account has no username; its name
+// is shown in the page's language.
+function shownAuthor(message, strings) {
+  if (message.username === null && strings.deletedUser) return strings.deletedUser;
+  return String(message.author ?? "");
+}
+
 // A stored message from the server.
 export function renderMessage(message, options) {
-  const item = renderShell(String(message.author ?? ""), message.created, options.strings);
+  const username = typeof message.username === "string" ? message.username : "";
+  const item = renderShell(
+    shownAuthor(message, options.strings),
+    username,
+    message.created,
+    options.strings,
+  );
   item.dataset.messageId = String(message.id);
   if (message.text) item.append(renderText(String(message.text)));
   if (message.attachment) item.append(renderAttachment(message.attachment, options));
@@ -184,8 +207,8 @@ export function renderMessage(message, options) {
 }
 
 // A message of ours the server has not confirmed yet.
-export function renderPending({ clientId, author, text, file, strings }) {
-  const item = renderShell(author, new Date().toISOString(), strings);
+export function renderPending({ clientId, author, username, text, file, strings }) {
+  const item = renderShell(author, username, new Date().toISOString(), strings);
   item.classList.add("is-pending");
   item.dataset.clientId = clientId;
   item.dataset.pending = "";

@@ -190,6 +190,7 @@ const socket = new ChatSocket({
 
 if (config.canWrite && composerForm) {
   const author = composerForm.dataset.author || "";
+  const username = composerForm.dataset.username || "";
   composer = new Composer({
     form: composerForm,
     strings,
@@ -197,7 +198,7 @@ if (config.canWrite && composerForm) {
     onSend(text) {
       const clientId = newClientId();
       texts.set(clientId, text);
-      store.addPending(clientId, renderPending({ clientId, author, text, strings }));
+      store.addPending(clientId, renderPending({ clientId, author, username, text, strings }));
       sendingStatus(clientId);
       socket.send(clientId, text);
     },
@@ -211,7 +212,7 @@ if (config.canWrite && composerForm) {
     statusElement: composerForm.querySelector("[data-upload-status]"),
     onStart(file, text) {
       const clientId = newClientId();
-      const element = renderPending({ clientId, author, text, file, strings });
+      const element = renderPending({ clientId, author, username, text, file, strings });
       store.addPending(clientId, element);
       setPendingStatus(element, { state: "pending", text: interpolate(strings.uploading, { name: file.name }) });
       return clientId;

@@ -7,12 +7,13 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.mail import EmailMessage
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.mail import email_send_later
 from accounts.models import User
-from accounts.throttle import login_retry_after
+from accounts.throttle import login_retry_after, password_confirmed
 from accounts.validators import DISPLAY_NAME_MAX_LENGTH, clean_display_name
 
 
@@ -58,6 +59,13 @@ class DisplayNameForm(forms.Form):
         return clean_display_name(self.cleaned_data["display_name"])
 
 
+def _throttled() -> forms.ValidationError:
+    return forms.ValidationError(
+        _("Too many failed attempts. Wait a few minutes and try again."),
+        code="throttled",
+    )
+
+
 class ThrottledLoginMixin:
     """Say that logins are paused, instead of "wrong password", when throttled."""
 
@@ -65,11 +73,18 @@ class ThrottledLoginMixin:
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         if self.request is not None and login_retry_after(self.request) is not None:
-            return forms.ValidationError(
-                _("Too many failed attempts. Wait a few minutes and try again."),
-                code="throttled",
-            )
+            return _throttled()
         return super().get_invalid_login_error()  # type: ignore[misc]
+
+
+def _confirm_password(request: HttpRequest, user: Any, password: str) -> None:
+    """Raise ValidationError unless ``password`` is ``user``'s (throttled)."""
+    if not password_confirmed(request, user, password):
+        if login_retry_after(request) is not None:
+            raise _throttled()
+        raise forms.ValidationError(
+            _("That is not your password."), code="password_incorrect"
+        )
 
 
 class LoginForm(ThrottledLoginMixin, AuthenticationForm):
@@ -99,6 +114,30 @@ class PasswordConfirmForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        _confirm_password(self.request, self.request.user, password)
+        return password
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change, its old password checked like a login."""
+
+    def __init__(
+        self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any
+    ) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        password: str = self.cleaned_data["old_password"]
+        _confirm_password(self.request, self.user, password)
+        return password
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

@@ -7,7 +7,6 @@ import logging
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import clean_display_name
@@ -83,13 +82,6 @@ def user_set_email(*, user: User, email: str) -> User:
     return user
 
 
-def _check_password(user: User, password: str) -> None:
-    if not user.check_password(password):
-        raise ValidationError(
-            _("That is not your password."), code="password_incorrect"
-        )
-
-
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> User:
     """
@@ -109,11 +101,11 @@ def user_set_password(*, user: User, password: str) -> User:
 @transaction.atomic
 def user_end_other_sessions(*, user: User, password: str) -> None:
     """
-    End every login of ``user``, after checking their ``password``.
+    End every login of ``user``; ``password`` is theirs, confirmed by the
+    caller (accounts.forms.PasswordConfirmForm asks as a login does).
 
     The caller keeps its own login with ``update_session_auth_hash``.
     """
-    _check_password(user, password)
     # The same password under a new salt is a new hash, so a new session
     # auth hash: every session made with the old one fails Django's check.
     user.set_password(password)
@@ -122,14 +114,13 @@ def user_end_other_sessions(*, user: User, password: str) -> None:
     logger.info("other sessions ended: %s", user.username)
 
 
-def user_delete(*, user: User, password: str) -> None:
+def user_delete(*, user: User) -> None:
     """
-    Delete ``user``'s own account, after checking their ``password``.
+    Delete ``user``'s own account, once they confirmed their password.
 
     Their messages stay, as from a deleted user; their files go; rooms they
     created stay. Every login of theirs ends and its sockets close.
     """
-    _check_password(user, password)
     count = _delete(user)
     logger.info("account deleted: %s (%d message(s) kept)", user.username, count)
 

@@ -15,14 +15,17 @@ many addresses reaches. A successful login takes its attempt back.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from accounts.validators import fold
 from chat import ratelimit
 
 # Set on the request when a login was refused unchecked: the seconds to wait.
@@ -52,8 +55,8 @@ def client_address(request: HttpRequest | None) -> str:
 
 
 def _login_limits(request: HttpRequest | None, username: str) -> list[Limit]:
-    # Case and width variants of a name are one user (accounts.validators).
-    name = username[:150].casefold()
+    # Case and width variants of a name are one user.
+    name = fold(username[:150])
     address = client_address(request)
     return [
         Limit("login", f"{name}@{address}", settings.RATE_LIMIT_LOGIN),
@@ -95,6 +98,18 @@ class ThrottledModelBackend(ModelBackend):
         return user
 
 
+def password_confirmed(request: HttpRequest, user: Any, password: str) -> bool:
+    """
+    Return whether ``password`` is ``user``'s, asked the way a login asks.
+
+    A page that asks for the password again before a grave step (changing
+    it, logging out other sessions, deleting the account) is as good an
+    oracle as the login page: it goes through the same throttle.
+    """
+    confirmed = authenticate(request, username=user.get_username(), password=password)
+    return confirmed is not None and confirmed.pk == user.pk
+
+
 def login_retry_after(request: HttpRequest) -> int | None:
     """Return the wait if this request's login was refused unchecked."""
     return getattr(request, RETRY_AFTER_ATTR, None)
@@ -107,6 +122,24 @@ def throttled_response(request: HttpRequest, response: HttpResponse) -> HttpResp
         response.status_code = 429
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def password_reset_retry_after(request: HttpRequest, email: str) -> int | None:
+    """
+    Count a password-reset request for ``email`` from the request's address;
+    return the wait if either asked too often (then no mail is sent).
+
+    Per mailbox, so that nobody's inbox can be flooded; per address, so that
+    one client cannot probe or mail many addresses.
+    """
+    # A digest: the cache holds no addresses, and any address makes a key.
+    mailbox = hashlib.sha256(fold(email).encode()).hexdigest()
+    limits = [
+        Limit("reset-mailbox", mailbox, settings.RATE_LIMIT_PASSWORD_RESET),
+        Limit("reset-ip", client_address(request), settings.RATE_LIMIT_PASSWORD_RESET),
+    ]
+    waits = [wait for limit in limits if (wait := limit.hit()) is not None]
+    return max(waits) if waits else None
 
 
 def signup_retry_after(request: HttpRequest) -> int | None:

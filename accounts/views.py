@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import hashlib
 import logging
-import unicodedata
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -24,6 +21,7 @@ from accounts.forms import (
     DisplayNameForm,
     EmailForm,
     LoginForm,
+    PasswordChangeForm,
     PasswordConfirmForm,
     PasswordResetForm,
     SignupForm,
@@ -36,7 +34,6 @@ from accounts.services import (
     user_set_email,
     user_set_password,
 )
-from chat import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +153,12 @@ def profile_email(request: HttpRequest) -> HttpResponse:
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change; every other login of the account ends."""
 
+    form_class = PasswordChangeForm
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("profile")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def form_valid(self, form: Any) -> HttpResponse:
         user_set_password(user=form.user, password=form.cleaned_data["new_password1"])
@@ -174,18 +175,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require_http_methods(["GET", "POST"])
 def sessions_end(request: HttpRequest) -> HttpResponse:
     """Log out every other session of the account, after its password."""
-    form = PasswordConfirmForm(request.POST or None)
+    form = PasswordConfirmForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user_end_other_sessions(
-                user=request.user, password=form.cleaned_data["password"]
-            )
-        except ValidationError as error:
-            form.add_error("password", error)
-        else:
-            update_session_auth_hash(request, request.user)
-            messages.success(request, _("Your other sessions are logged out."))
-            return redirect("profile")
+        user_end_other_sessions(
+            user=request.user, password=form.cleaned_data["password"]
+        )
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your other sessions are logged out."))
+        return redirect("profile")
     return render(request, "accounts/sessions_end.html", {"form": form})
 
 
@@ -193,16 +190,12 @@ def sessions_end(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_delete(request: HttpRequest) -> HttpResponse:
     """Delete the account, after its password; its messages stay."""
-    form = PasswordConfirmForm(request.POST or None)
+    form = PasswordConfirmForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user_delete(user=request.user, password=form.cleaned_data["password"])
-        except ValidationError as error:
-            form.add_error("password", error)
-        else:
-            logout(request)
-            messages.success(request, _("Your account is deleted."))
-            return redirect("chat:room_list")
+        user_delete(user=request.user)
+        logout(request)
+        messages.success(request, _("Your account is deleted."))
+        return redirect("chat:room_list")
     return render(request, "accounts/account_delete.html", {"form": form})
 
 
@@ -222,12 +215,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         email = form.cleaned_data["email"]
-        rates = ratelimit.parse_rates(settings.RATE_LIMIT_PASSWORD_RESET)
-        # Keyed by a digest: the cache holds no addresses, and any address
-        # makes a valid key.
-        folded = unicodedata.normalize("NFKC", email).casefold()
-        subject = hashlib.sha256(folded.encode()).hexdigest()
-        if ratelimit.hit("password-reset", subject, rates) is not None:
+        if throttle.password_reset_retry_after(self.request, email) is not None:
             logger.warning("password reset for %r not sent: too many", email)
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)

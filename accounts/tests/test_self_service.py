@@ -67,13 +67,6 @@ class UserSetPasswordTests:
 
 
 class UserEndOtherSessionsTests:
-    def test_a_wrong_password_changes_nothing(self, user: User) -> None:
-        before = user.password
-        with pytest.raises(ValidationError):
-            user_end_other_sessions(user=user, password="wrong")
-        user.refresh_from_db()
-        assert user.password == before
-
     def test_the_password_stays_under_a_new_hash(self, user: User) -> None:
         before = user.get_session_auth_hash()
         user_end_other_sessions(user=user, password=PASSWORD)
@@ -83,13 +76,6 @@ class UserEndOtherSessionsTests:
 
 
 class UserDeleteTests:
-    def test_a_wrong_password_deletes_nothing(self, user: User, room: Room) -> None:
-        message_create(room=room, author=user, text="still mine")
-        with pytest.raises(ValidationError):
-            user_delete(user=user, password="wrong")
-        assert User.objects.filter(pk=user.pk).exists()
-        assert Message.objects.get(text="still mine").author_name == "Alice"
-
     def test_messages_stay_without_their_author_and_files_go(
         self,
         user: User,
@@ -110,7 +96,7 @@ class UserDeleteTests:
 
         # The files leave the storage once the deletion is committed.
         with django_capture_on_commit_callbacks(execute=True):
-            user_delete(user=user, password=PASSWORD)
+            user_delete(user=user)
 
         assert not User.objects.filter(username="alice").exists()
         for message in (text, shared):
@@ -362,6 +348,24 @@ class PasswordResetTests:
         first = without_csrf(answers[0].content)
         assert all(without_csrf(a.content) == first for a in answers)
         assert {a.status_code for a in answers} == {200}
+
+    def test_one_client_cannot_mail_many_addresses(
+        self, make_user: Any, settings: Any
+    ) -> None:
+        settings.RATE_LIMITS = True
+        settings.RATE_LIMIT_PASSWORD_RESET = "2/3600"
+        for n in range(4):
+            user_set_email(user=make_user(f"user{n}"), email=f"u{n}@example.com")
+        prober = Client(REMOTE_ADDR="203.0.113.9")
+        for n in range(4):
+            assert self.ask(prober, f"u{n}@example.com").status_code == 200
+        self.ask(Client(REMOTE_ADDR="198.51.100.7"), "u3@example.com")
+        emails_wait()
+        assert [m.to for m in mail.outbox] == [
+            ["u0@example.com"],
+            ["u1@example.com"],
+            ["u3@example.com"],
+        ]
 
     def test_the_login_page_links_to_the_reset(self, client: Client, db: None) -> None:
         page = client.get("/accounts/login/").content.decode()

@@ -199,3 +199,32 @@ class SignupThrottleTests:
         free = client.post("/accounts/signup/", {"username": "alicf", "password1": "a"})
         assert taken.status_code == free.status_code == 429
         assert page(taken).replace("alice", "") == page(free).replace("alicf", "")
+
+
+class PasswordConfirmationThrottleTests:
+    """A stolen session must not become a password oracle either."""
+
+    @pytest.mark.parametrize(
+        ("path", "field", "extra"),
+        [
+            ("/accounts/password/change/", "old_password", {"new_password1": "x"}),
+            ("/accounts/profile/sessions/", "password", {}),
+            ("/accounts/profile/delete/", "password", {}),
+        ],
+    )
+    def test_guessing_a_password_again_is_throttled_like_a_login(
+        self, limits: Any, user: User, path: str, field: str, extra: dict[str, str]
+    ) -> None:
+        thief = Client(REMOTE_ADDR="203.0.113.9")
+        thief.force_login(user)
+        for _ in range(3):
+            response = thief.post(path, {field: "guess", **extra})
+            assert response.status_code == 200
+            assert "not your password" in response.content.decode().lower() or (
+                "incorrect" in response.content.decode().lower()
+            )
+        checked = CountingHasher.checks
+        response = thief.post(path, {field: PASSWORD, **extra})
+        assert "Too many failed attempts" in response.content.decode()
+        assert CountingHasher.checks == checked, "a throttled password was checked"
+        assert User.objects.filter(pk=user.pk).exists()

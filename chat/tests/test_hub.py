@@ -195,7 +195,7 @@ class HubEventTests:
         _, before = await hub.join(room, Inbox())
         assert [m["author"] for m in history_of(before)] == ["Alice", "Alice", "Bob"]
 
-        await database_sync_to_async(user_delete)(user=user, password=PASSWORD)
+        await database_sync_to_async(user_delete)(user=user)
 
         async def history() -> list[dict[str, Any]]:
             return history_of((await hub.join(room, Inbox()))[1])

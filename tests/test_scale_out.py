@@ -53,7 +53,9 @@ def servers(
 ) -> Iterator[list[ChatServer]]:
     """Processes A and B, configured as docs/scaling.md says."""
     media = str(tmp_path / "media")
-    with processes(tmp_path, ("a", "b"), **scale_out_env, MEDIA_ROOT=media) as pair:
+    # nginx, in front of them in some tests, connects from 127.0.0.1.
+    env = {**scale_out_env, "MEDIA_ROOT": media, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    with processes(tmp_path, ("a", "b"), **env) as pair:
         yield pair
 
 

@@ -8,6 +8,8 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from chat.connections import GuardedHttpProtocol
+
 
 class Command(BaseCommand):
     help = "Serve the chat over HTTP and WebSocket on one port (uvicorn)."
@@ -18,12 +20,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
         self.stdout.write(f"Chat on http://{host}:{port}/")
+        trusted = settings.FORWARDED_ALLOW_IPS
         uvicorn.run(
             "config.asgi:application",
             host=host,
             port=port,
             loop="auto",
-            http="auto",
+            # httptools, with a deadline for each request and a cap on the
+            # sockets one address may hold (chat/connections.py).
+            http=GuardedHttpProtocol,
             ws="websockets",
             # Frames beyond 64 KiB close the socket with 1009 (too big).
             ws_max_size=64 * 1024,
@@ -32,12 +37,19 @@ class Command(BaseCommand):
             ws_ping_timeout=settings.WS_PING_TIMEOUT,
             # Compression costs CPU per recipient on the broadcast path.
             ws_per_message_deflate=False,
+            # Idle time between requests on a kept-alive connection; a request,
+            # once begun, has REQUEST_TIMEOUT.
+            timeout_keep_alive=5,
             lifespan="off",
             # On SIGTERM: stop accepting, close sockets with 1012 (service
             # restart), then let in-flight work finish for up to this long.
             timeout_graceful_shutdown=10,
             log_config=None,
             access_log=False,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.FORWARDED_ALLOW_IPS,
+            # X-Forwarded-For/-Proto count only from the proxies named, and
+            # from none unless some are: otherwise any client could pick its
+            # own address and walk past every per-address limit. Never None,
+            # which would make uvicorn read its own default (127.0.0.1).
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted,
         )

@@ -74,7 +74,8 @@ class ThrottledLoginMixin:
     def get_invalid_login_error(self) -> forms.ValidationError:
         if self.request is not None and login_retry_after(self.request) is not None:
             return _throttled()
-        return super().get_invalid_login_error()  # type: ignore[misc]
+        error: forms.ValidationError = super().get_invalid_login_error()  # type: ignore[misc]
+        return error
 
 
 def _confirm_password(request: HttpRequest, user: Any, password: str) -> None:

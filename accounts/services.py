@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -125,7 +126,7 @@ def user_delete(*, user: User) -> None:
     logger.info("account deleted: %s (%d message(s) kept)", user.username, count)
 
 
-def user_delete_by_staff(*, user: User, staff: User) -> None:
+def user_delete_by_staff(*, user: User, staff: User | AnonymousUser) -> None:
     """Delete ``user``'s account as user_delete does, on ``staff``'s word."""
     count = _delete(user)
     logger.info(

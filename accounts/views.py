@@ -26,6 +26,7 @@ from accounts.forms import (
     PasswordResetForm,
     SignupForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.services import (
     user_create,
     user_delete,
@@ -101,7 +102,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show and change the display name."""
     form = DisplayNameForm(
         request.POST or None, initial={"display_name": request.user.shown_name}
@@ -121,7 +122,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     form: DisplayNameForm | None = None,
     email_form: EmailForm | None = None,
 ) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def _profile_context(
 
 @login_required
 @require_POST
-def profile_email(request: HttpRequest) -> HttpResponse:
+def profile_email(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Change the address password resets go to."""
     form = EmailForm(request.POST)
     if form.is_valid():
@@ -173,7 +174,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sessions_end(request: HttpRequest) -> HttpResponse:
+def sessions_end(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Log out every other session of the account, after its password."""
     form = PasswordConfirmForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -188,7 +189,7 @@ def sessions_end(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete the account, after its password; its messages stay."""
     form = PasswordConfirmForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():

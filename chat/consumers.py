@@ -232,8 +232,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         then stored together: a burst costs one commit, not one per message.
         """
         while self.pending:
-            if isinstance(self.pending[0], str):
-                self._queue(None, self.pending.pop(0))
+            first = self.pending[0]
+            if isinstance(first, str):
+                self.pending.pop(0)
+                self._queue(None, first)
                 continue
             batch: list[protocol.SendMessage] = []
             while (
@@ -301,7 +303,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        return self.scope["session"].session_key
+        key: str | None = self.scope["session"].session_key
+        return key
 
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")
@@ -336,6 +339,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def _who(self) -> str:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            return user.username
+            return str(user.username)
         client = self.scope.get("client") or ("?", 0)
         return f"anonymous@{client[0]}"

@@ -106,7 +106,7 @@ async def room_socket(
     headers = {"Cookie": visitor.cookie} if visitor is not None else {}
     socket = await connect(
         server.ws_url + "/ws/rooms/general/",
-        origin=server.url,
+        origin=server.origin,
         additional_headers=headers,
     )
     frame = json.loads(await socket.recv())

@@ -140,7 +140,7 @@ def server_descriptors(server: ChatServer) -> int:
 async def open_room(server: ChatServer, **options: Any) -> ClientConnection:
     """A socket on `general` that got its history; ``options`` go to connect()."""
     room = await connect(
-        server.ws_url + ROOM, origin=server.url, open_timeout=SLACK, **options
+        server.ws_url + ROOM, origin=server.origin, open_timeout=SLACK, **options
     )
     frame = json.loads(await asyncio.wait_for(room.recv(), SLACK))
     assert frame["type"] == "history", frame
@@ -154,7 +154,7 @@ async def refused_room(server: ChatServer, **options: Any) -> int:
     """
     try:
         room = await connect(
-            server.ws_url + ROOM, origin=server.url, open_timeout=SLACK, **options
+            server.ws_url + ROOM, origin=server.origin, open_timeout=SLACK, **options
         )
     except InvalidStatus as refused:
         return refused.response.status_code
@@ -408,7 +408,7 @@ class ForwardedForTests:
     async def first_frame(self, server: ChatServer, address: str) -> dict[str, Any]:
         async with connect(
             server.ws_url + ROOM,
-            origin=server.url,
+            origin=server.origin,
             open_timeout=SLACK,
             **forwarded(address),
         ) as room:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from tests.server import ChatServer, free_port
 
@@ -41,7 +42,7 @@ async def try_to_post(server: ChatServer, origin: str, cookie: str, text: str) -
     try:
         async with connect(
             server.ws_url + ROOM,
-            origin=origin,
+            origin=Origin(origin),
             additional_headers={"Cookie": cookie},
             open_timeout=TIMEOUT,
         ) as socket:
@@ -58,7 +59,7 @@ async def try_path(server: ChatServer, path: str) -> int:
     """Open a socket on ``path`` from the site's own origin; return the status."""
     try:
         async with connect(
-            server.ws_url + path, origin=server.url, open_timeout=TIMEOUT
+            server.ws_url + path, origin=server.origin, open_timeout=TIMEOUT
         ):
             return 101
     except InvalidStatus as refused:
@@ -189,7 +190,7 @@ class UnknownPathLimitTests:
             assert "Traceback" not in text
         async with connect(
             limited_server.ws_url + ROOM,
-            origin=limited_server.url,
+            origin=limited_server.origin,
             open_timeout=TIMEOUT,
         ) as socket:
             frame = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
@@ -230,7 +231,7 @@ class AnyHostHandshakeTests:
         try:
             async with connect(
                 f"ws://localhost:{any_host_server.port}{ROOM}",
-                origin=other_name,
+                origin=Origin(other_name),
                 open_timeout=TIMEOUT,
             ):
                 status = 101

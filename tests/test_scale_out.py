@@ -248,7 +248,7 @@ async def send(
     """Post ``count`` messages through ``server``; return the acknowledged sender."""
     sender = Sender(
         url=server.ws_url + ROOM,
-        origin=server.url,
+        origin=server.origin,
         cookie=cookie,
         name=name,
         count=count,
@@ -266,7 +266,7 @@ async def listening(
     *targets: ChatServer | Nginx,
 ) -> tuple[list[Reader], list[asyncio.Task[None]]]:
     """Readers of `general`, one on each of ``targets``, connected."""
-    readers = [Reader(url=t.ws_url + ROOM, origin=t.url) for t in targets]
+    readers = [Reader(url=t.ws_url + ROOM, origin=t.origin) for t in targets]
     tasks = [asyncio.create_task(reader.run()) for reader in readers]
     await asyncio.wait_for(
         asyncio.gather(*(reader.connected.wait() for reader in readers)), 30
@@ -309,14 +309,14 @@ class ScaleOutTests:
         a, b = servers
         a.create_user("wanda")
         cookie = a.login("wanda")
-        async with connect(a.ws_url + ROOM, origin=a.url) as socket:
+        async with connect(a.ws_url + ROOM, origin=a.origin) as socket:
             assert await history(socket) == []
             seen = await send(a, cookie, "seen", 3)
             held = [m["id"] for m in await live(socket, 3)]
             assert held == acked(seen)
         missed = await send(a, cookie, "missed", 5)
         async with connect(
-            f"{b.ws_url}{ROOM}?after={held[-1]}", origin=b.url
+            f"{b.ws_url}{ROOM}?after={held[-1]}", origin=b.origin
         ) as socket:
             assert await history(socket) == acked(missed)
             # And from there on, live from the other process.
@@ -331,7 +331,7 @@ class ScaleOutTests:
         cookie = a.login("wanda")
         # Beyond the 2 MiB Django keeps in memory: spooled to disk, then stored.
         content = os.urandom(3 * MIB + 17)
-        async with connect(b.ws_url + ROOM, origin=b.url) as socket:
+        async with connect(b.ws_url + ROOM, origin=b.origin) as socket:
             await history(socket)
             status, answer = await asyncio.to_thread(
                 upload, a.url, cookie, "data.bin", content
@@ -363,7 +363,7 @@ class ScaleOutTests:
         cookie = nginx.login("wanda")
         earlier = await send(a, cookie, "earlier", 2)
         readers, tasks = await listening(a, b)
-        async with connect(nginx.ws_url + ROOM, origin=nginx.url) as socket:
+        async with connect(nginx.ws_url + ROOM, origin=nginx.origin) as socket:
             assert await history(socket) == acked(earlier)
             # With this socket open, least_conn gives the sender the other
             # process.

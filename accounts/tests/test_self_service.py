@@ -258,7 +258,7 @@ class AccountDeleteViewTests:
         )
         urls = [
             shared.attachment.get_absolute_url(),
-            shared.attachment.get_thumbnail_url(),
+            str(shared.attachment.get_thumbnail_url()),
         ]
         files = [shared.attachment.file.path, shared.attachment.thumbnail.path]
         other = logged_in(user)
@@ -322,7 +322,9 @@ class PasswordResetTests:
         self.ask(client, "ALICE@example.com")
         emails_wait()
         [sent] = mail.outbox
-        link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", sent.body)
+        link = re.search(
+            r"https?://[^/\s]+(/accounts/password/reset/\S+/)", str(sent.body)
+        )
         assert link is not None
         assert "alice" in sent.body
         form = client.get(link.group(1), follow=True)

@@ -244,6 +244,10 @@ LOGGING = {
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
         },
     },
+    "filters": {
+        # The server's own line per malformed request, at most 10 a minute.
+        "repeat_limit": {"()": "chat.logfilters.RepeatLimit"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "dated"},
         "file": {
@@ -257,6 +261,7 @@ LOGGING = {
     },
     "root": {"handlers": ["console", "file"], "level": "WARNING"},
     "loggers": {
+        "uvicorn.error": {"filters": ["repeat_limit"]},
         "chat": {
             "handlers": ["console", "file"],
             "level": LOG_LEVEL,

@@ -110,3 +110,20 @@ class RequestBodyLimitTests:
             [chunk] * 400 + [b"0\r\n\r\n"],
         )
         assert response.startswith(b"HTTP/1.1 413")
+
+
+class LogFloodTests:
+    def test_garbage_requests_cannot_fill_the_log(
+        self, chat_server: ChatServer
+    ) -> None:
+        for _ in range(40):
+            with socket.create_connection(("127.0.0.1", chat_server.port), 10) as peer:
+                peer.sendall(b"\x16\x03\x01\x02\x00 not http\r\n\r\n")
+                assert peer.recv(1024).startswith(b"HTTP/1.1 400")
+        time.sleep(0.5)  # The last lines reach the file.
+        lines = [
+            line
+            for line in chat_server.log_file.read_text().splitlines()
+            if "Invalid HTTP request" in line
+        ]
+        assert 1 <= len(lines) <= 10

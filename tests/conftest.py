@@ -5,13 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import ChatServer
+from tests.server import ChatServer, running
 
 
 @pytest.fixture(scope="module")
 def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     """A real chat server process on the embedded defaults (SQLite, in-memory)."""
-    server = ChatServer(Path(tmp_path_factory.mktemp("chat-server")))
-    server.start()
-    yield server
-    server.stop()
+    with running(Path(tmp_path_factory.mktemp("chat-server"))) as server:
+        yield server

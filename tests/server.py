@@ -155,6 +155,17 @@ class ChatServer(Address):
 
 
 @contextlib.contextmanager
+def running(data_dir: Path, **env: str) -> Iterator[ChatServer]:
+    """Start one server with ``env`` in ``data_dir``; stop it afterwards."""
+    server = ChatServer(data_dir, **env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
 def processes(
     directory: Path, names: Sequence[str], **env: str
 ) -> Iterator[list[ChatServer]]:

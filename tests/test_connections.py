@@ -25,7 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from chat.connections import forwarded_client
-from tests.server import ChatServer
+from tests.server import ChatServer, running
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -475,10 +475,8 @@ class ForwardedClientTests:
 @pytest.fixture
 def flood_server(tmp_path: Path) -> Iterator[ChatServer]:
     """The default cap (200), and a short timeout to watch the rest go."""
-    server = ChatServer(tmp_path, REQUEST_TIMEOUT="3")
-    server.start()
-    yield server
-    server.stop()
+    with running(tmp_path, REQUEST_TIMEOUT="3") as server:
+        yield server
 
 
 class SilentFloodTests:

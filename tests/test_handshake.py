@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
-from tests.server import ChatServer, free_port
+from tests.server import ChatServer, free_port, running
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -171,10 +171,8 @@ def limited_server(tmp_path: Path) -> Iterator[ChatServer]:
     """A server allowing 5 socket handshakes per address a day."""
     # A day-long window: the count cannot start over in mid-test (windows
     # are fixed, and one ends only at midnight UTC).
-    server = ChatServer(tmp_path, RATE_LIMIT_CONNECTS="5/86400")
-    server.start()
-    yield server
-    server.stop()
+    with running(tmp_path, RATE_LIMIT_CONNECTS="5/86400") as server:
+        yield server
 
 
 class UnknownPathLimitTests:

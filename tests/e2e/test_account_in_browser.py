@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_chat_in_browser import live, message, send, sign_up
+from tests.e2e.pages import live, message, send, sign_up
 from tests.server import PASSWORD, ChatServer
 
 pytestmark = pytest.mark.timeout(180)

@@ -7,43 +7,18 @@ import json
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, expect
 from websockets.asyncio.client import connect
 
+from tests.e2e.pages import MESSAGES, live, message, send, sign_up
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
 
 XSS = "<img src=x onerror=alert(1)>"
-MESSAGES = "ol[data-chat-messages]"
-
-
-def sign_up(page: Page, server: ChatServer, username: str, display_name: str) -> None:
-    page.goto(f"{server.url}/accounts/signup/?next=/rooms/general/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=display_name]", display_name)
-    page.fill("input[name=password1]", "a-long-pass-123")
-    page.fill("input[name=password2]", "a-long-pass-123")
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
-    page.wait_for_url(f"{server.url}/rooms/general/")
-
-
-def live(page: Page) -> None:
-    expect(page.locator('[data-chat-status][data-state="live"]')).to_be_visible()
-
-
-def send(page: Page, text: str) -> None:
-    box = page.locator("[data-composer-input]")
-    box.fill(text)
-    box.press("Enter")
-
-
-def message(page: Page, text: str) -> Any:
-    return page.locator(f"{MESSAGES} [data-message-id]", has_text=text)
 
 
 class ChatInBrowserTests:

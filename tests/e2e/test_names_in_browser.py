@@ -6,39 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
+from tests.e2e.pages import ROOM, fill_signup, live, message, send
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
 
-ROOM = "/rooms/general/"
 TAKEN = "Another user already goes by this name."
-
-
-def fill_signup(
-    page: Page, server: ChatServer, username: str, display_name: str
-) -> None:
-    page.goto(f"{server.url}/accounts/signup/?next={ROOM}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=display_name]", display_name)
-    page.fill("input[name=password1]", "a-long-pass-123")
-    page.fill("input[name=password2]", "a-long-pass-123")
-    page.locator("form button[type=submit], form input[type=submit]").last.click()
-
-
-def live(page: Page) -> None:
-    expect(page.locator('[data-chat-status][data-state="live"]')).to_be_visible()
-
-
-def send(page: Page, text: str) -> None:
-    box = page.locator("[data-composer-input]")
-    box.fill(text)
-    box.press("Enter")
-
-
-def message(page: Page, text: str) -> Any:
-    return page.locator("ol[data-chat-messages] [data-message-id]", has_text=text)
 
 
 def expect_written_by(item: Any, display_name: str, username: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.test_chat_in_browser import live, message, send, sign_up
+from tests.e2e.pages import live, message, send, sign_up
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -76,7 +76,7 @@ class FileSizeTests:
     ) -> None:
         writer = browser.new_context(locale=locale)
         page = writer.new_page()
-        sign_up(page, chat_server, f"sizes{locale[:2]}", "Sizes")
+        sign_up(page, chat_server, f"sizes{locale[:2]}", f"Sizes {locale}")
         live(page)
         note = tmp_path / f"note-{locale}.txt"
         note.write_bytes(b"thirteen byte")

@@ -133,7 +133,7 @@ class User(AbstractUser):
             elif taken.get(username_key) == username_key:
                 errors["username"] = self.unique_error_message(User, ("username",))
             elif username_key in taken:
-                errors["username"] = _taken()
+                errors["username"] = name_taken_error()
         check_display = "display_name" not in exclude and bool(self.display_name)
         if check_display and display_key == username_key and "username" not in exclude:
             check_display = False  # The username's check covered this key.
@@ -141,7 +141,7 @@ class User(AbstractUser):
             if len(display_key) > NAME_KEY_MAX_LENGTH:
                 errors["display_name"] = _too_long()
             elif display_key in taken:
-                errors["display_name"] = _taken()
+                errors["display_name"] = name_taken_error()
         if errors:
             raise ValidationError(errors)
 
@@ -168,7 +168,8 @@ class NameClaim(models.Model):
         return self.key
 
 
-def _taken() -> ValidationError:
+def name_taken_error() -> ValidationError:
+    """The error for a name another user holds once folded."""
     return ValidationError(
         _("Another user already goes by this name."), code="name_taken"
     )

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from accounts.models import User
+from accounts.models import User, name_taken_error
 from accounts.validators import clean_display_name
 from chat import events
 from chat.services import messages_disown
 
 logger = logging.getLogger(__name__)
+
+
+def _save_names(user: User, **kwargs: Any) -> None:
+    """
+    Save ``user`` with changed names; a name someone took since it was
+    validated (the database's NameClaim key refuses it) is a ValidationError.
+    """
+    try:
+        user.save(**kwargs)
+    except IntegrityError as error:
+        raise name_taken_error() from error
 
 
 @transaction.atomic
@@ -28,7 +40,7 @@ def user_create(
     validate_password(password, user)
     user.set_password(password)
     user.full_clean()
-    user.save()
+    _save_names(user)
     logger.info("user signed up: %s", user.username)
     return user
 
@@ -43,7 +55,7 @@ def user_set_display_name(*, user: User, display_name: str) -> User:
         # The caller's user object (often request.user) keeps its real name.
         user.display_name = previous
         raise
-    user.save(update_fields=["display_name"])
+    _save_names(user, update_fields=["display_name"])
     logger.info("display name changed: %s -> %r", user.username, user.display_name)
     return user
 
@@ -61,7 +73,7 @@ def user_rename(
     # before a validator existed) must not block a rename.
     names = {"username", "display_name"}
     user.full_clean(exclude=[f.name for f in User._meta.fields if f.name not in names])
-    user.save(update_fields=["username", "display_name"])
+    _save_names(user, update_fields=["username", "display_name"])
     logger.info(
         "user renamed: %s -> %s (%r)", old_username, user.username, user.shown_name
     )

@@ -87,14 +87,19 @@ def signup(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(wait)
         return response
     if request.method == "POST" and form.is_valid():
-        user = user_create(
-            username=form.cleaned_data["username"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data["display_name"],
-            email=form.cleaned_data["email"],
-        )
-        login(request, user, backend="accounts.throttle.ThrottledModelBackend")
-        return redirect(_next_url(request))
+        try:
+            user = user_create(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+            )
+        except ValidationError as error:
+            # Someone took the name between the form's check and the save.
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="accounts.throttle.ThrottledModelBackend")
+            return redirect(_next_url(request))
     return render(
         request, "registration/signup.html", {"form": form, "next": _next_url(request)}
     )

@@ -226,3 +226,24 @@ class ProfileNameTests:
         assert response.status_code == 302
         user.refresh_from_db()
         assert user.display_name == "ALICE"
+
+
+class SignupRaceTests:
+    def test_a_name_taken_after_the_check_is_a_form_error_not_a_crash(
+        self, client: Client, make_user: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        make_user("élan", "Élan")
+        # As if "élan" signed up between the form's checks and the save.
+        monkeypatch.setattr(User, "validate_names", lambda self, **kwargs: None)
+        monkeypatch.setattr(User, "validate_unique", lambda self, exclude=None: None)
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "username": "ÉLAN",
+                "password1": "a-long-pass-123",
+                "password2": "a-long-pass-123",
+            },
+        )
+        assert response.status_code == 200
+        assert "Another user already goes by this name." in response.content.decode()
+        assert User.objects.count() == 1

@@ -19,7 +19,9 @@
 //                     unless `readerUrls` is given)
 //   readerUrls        list of ws:// URLs the readers are spread over, round
 //                     robin (e.g. one per server process)
-//   origin            Origin header sent on every connection (default none)
+//   origin            Origin header sent on every connection (default none);
+//                     "same": each socket's own page origin, as a browser sends
+//                     it (the chat's processes each check their own)
 //   cookie            Cookie header, for the sender only (default none)
 //   dialect           "chat" {"type":"message","text":T,"client_id":"<run>-<seq>"}
 //                     | "tutorial" {"message":T} | "raw" T          (default chat)
@@ -317,7 +319,13 @@ let onAllDelivered = null;
 
 // --- connecting --------------------------------------------------------------
 
-function socketOptions(withCookie) {
+// The origin of the page that would open `url` ("ws://h:p/x" -> "http://h:p").
+function pageOrigin(url) {
+  const parsed = new URL(url);
+  return `${parsed.protocol === "wss:" ? "https:" : "http:"}//${parsed.host}`;
+}
+
+function socketOptions(withCookie, url) {
   const options = {
     perMessageDeflate: false,
     maxPayload: cfg.maxPayload,
@@ -325,7 +333,7 @@ function socketOptions(withCookie) {
     skipUTF8Validation: !cfg.validateUtf8,
     followRedirects: false,
   };
-  if (cfg.origin) options.origin = cfg.origin;
+  if (cfg.origin) options.origin = cfg.origin === "same" ? pageOrigin(url) : cfg.origin;
   if (withCookie && cfg.cookie) options.headers = { Cookie: cfg.cookie };
   return options;
 }
@@ -336,7 +344,8 @@ function openReader(index) {
     const bits = new Uint8Array(Math.ceil(PLANNED / 8));
     let ws;
     try {
-      ws = new WebSocket(cfg.readerUrls[index % cfg.readerUrls.length], socketOptions(false));
+      const url = cfg.readerUrls[index % cfg.readerUrls.length];
+      ws = new WebSocket(url, socketOptions(false, url));
     } catch (error) {
       noteConnectError(error.message);
       resolve(false);
@@ -405,7 +414,7 @@ async function connectReaders() {
 
 function openSender() {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(cfg.url, socketOptions(true));
+    const ws = new WebSocket(cfg.url, socketOptions(true, cfg.url));
     sockets.push(ws);
     let skip = cfg.dialect === "chat" || cfg.skipFirstFrame;
     let settled = false;

@@ -159,7 +159,8 @@ def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
         else f"chat, {processes} processes (Redis + PostgreSQL)",
         dialect="chat",
         urls=[f"{s.ws_url}/ws/rooms/general/" for s in servers],
-        origin=first.url,
+        # Each process is reached on its own port, as its own page would.
+        origin="same",
         cookie=cookie,
         pids=[s.process.pid for s in servers if s.process],
         stop=stop,

@@ -23,7 +23,9 @@ from chat.services import room_create
 
 PASSWORD = "correct-horse-battery-9"
 # The Message object's fields in the wire contract (docs/protocol.md).
-MESSAGE_KEYS = {"id", "room", "author", "username", "text", "created", "attachment"}
+MESSAGE_KEYS = {
+    *("id", "room", "author", "username", "text", "html", "created", "attachment"),
+}
 
 # Fuzz tests (chat/tests/test_fuzz_*.py) run under this profile and set only
 # their example counts.

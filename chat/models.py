@@ -67,6 +67,9 @@ class Message(models.Model):
     # the same wherever and whenever it is served.
     author_name = models.CharField(_("author's name"), max_length=50, blank=True)
     text = models.TextField(_("text"), blank=True)
+    # The text rendered (chat.formatting), once when it is stored: every
+    # reader gets the same sanitized HTML, and none pays for rendering it.
+    html = models.TextField(_("HTML"), blank=True, editable=False)
     created = models.DateTimeField(_("created"), db_index=True)
     # The sender's idempotency key: a retry with the same key is stored once.
     # NULL, not "", for "no key": NULLs never collide in the unique constraint.

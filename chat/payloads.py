@@ -44,6 +44,7 @@ def message_payload(
         # Display names may look alike; the username says who wrote.
         "username": message.author.username if message.author else None,
         "text": message.text,
+        "html": message.html,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
     }

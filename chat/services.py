@@ -26,6 +26,7 @@ from accounts.validators import clean_name
 from chat import events, ratelimit
 from chat.exceptions import AuthRequired, BadRequest, ChatError, TooLarge
 from chat.files import inspect_upload, safe_file_name
+from chat.formatting import render
 from chat.models import (
     DELETED_AUTHOR_NAME,
     ROOM_NAME_MAX_LENGTH,
@@ -105,6 +106,7 @@ def _insert(
         author=author,
         author_name=author.shown_name,
         text=text,
+        html=render(text),
         created=timezone.now(),
         client_id=client_id,
     )

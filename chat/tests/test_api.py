@@ -7,9 +7,7 @@ from django.test import Client
 from accounts.models import User
 from chat.models import Attachment, Message, Room
 from chat.services import attachment_create, message_create
-from conftest import image_bytes
-
-MESSAGE_KEYS = {"id", "room", "author", "username", "text", "created", "attachment"}
+from conftest import MESSAGE_KEYS, image_bytes
 
 
 def messages_url(room: Room) -> str:

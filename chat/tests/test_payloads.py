@@ -17,14 +17,15 @@ class MessagePayloadTests:
     def test_a_text_message_has_the_contract_shape(
         self, room: Room, user: User
     ) -> None:
-        message, _ = message_create(room=room, author=user, text="hello")
+        message, _ = message_create(room=room, author=user, text="hello **you**")
         payload = message_payload(message)
         assert payload == {
             "id": message.pk,
             "room": room.slug,
             "author": "Alice",
             "username": "alice",
-            "text": "hello",
+            "text": "hello **you**",
+            "html": "<p>hello <strong>you</strong></p>",
             "created": message.created.isoformat(),
             "attachment": None,
         }

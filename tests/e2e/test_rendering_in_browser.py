@@ -12,10 +12,11 @@ from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
 
-# The x positions of each character of a text node, in logical order.
+# The x positions of each character of an element's first text, in logical
+# order.
 CHARACTER_X = """
 element => {
-  const node = element.firstChild;
+  const node = document.createTreeWalker(element, NodeFilter.SHOW_TEXT).nextNode();
   const range = document.createRange();
   const xs = [];
   for (let i = 0; i < node.length; i += 1) {
@@ -46,7 +47,7 @@ class BidiTextTests:
         expect(shown).to_have_count(1)
         assert "\u202e" not in shown.inner_text()
         xs = shown.evaluate(CHARACTER_X)
-        text = shown.evaluate("element => element.textContent")
+        text = shown.evaluate("element => element.textContent.trim()")
         assert text == "pay gpj.exe"
         # Left to right as written: "g" of "gpj" stands left of the last "e".
         assert xs[text.index("g")] < xs[text.rindex("e")]
@@ -87,3 +88,48 @@ class FileSizeTests:
         page.locator("[data-file-input]").set_input_files(str(blob))
         expect(message(page, blob.name).locator(".chip-size")).to_have_text(large)
         writer.close()
+
+
+class FormattingTests:
+    def test_markdown_is_formatted_live_and_in_history_and_stays_inert(
+        self, browser: Browser, chat_server: ChatServer
+    ) -> None:
+        dialogs: list[str] = []
+        writer = browser.new_context()
+        reader = browser.new_context()
+        writer_page, reader_page = writer.new_page(), reader.new_page()
+        for page in (writer_page, reader_page):
+            page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        sign_up(writer_page, chat_server, "marks", "Marks")
+        reader_page.goto(f"{chat_server.url}/rooms/general/")
+        live(writer_page)
+        live(reader_page)
+
+        send(writer_page, "**bold** and `code` and ~~old~~ https://example.org/x")
+        writer_page.locator("[data-composer-input]").fill("> quoted")
+        writer_page.locator("[data-composer-input]").press("Shift+Enter")
+        writer_page.locator("[data-composer-input]").type(
+            "[click](javascript:alert(1))"
+        )
+        writer_page.locator("[data-composer-input]").press("Enter")
+
+        for page in (reader_page, writer_page):
+            shown = message(page, "bold")
+            expect(shown.locator("strong")).to_have_text("bold")
+            expect(shown.locator("code")).to_have_text("code")
+            expect(shown.locator("s")).to_have_text("old")
+            link = shown.locator("a.message-link")
+            expect(link).to_have_attribute("href", "https://example.org/x")
+            expect(link).to_have_attribute("target", "_blank")
+            hostile = message(page, "quoted")
+            expect(hostile.locator("blockquote")).to_have_count(1)
+            expect(hostile).to_contain_text("[click](javascript:alert(1))")
+            assert hostile.locator("a").count() == 0
+
+        reader_page.reload()
+        live(reader_page)
+        expect(message(reader_page, "bold").locator("strong")).to_have_text("bold")
+        message(reader_page, "quoted").click()
+        assert dialogs == []
+        writer.close()
+        reader.close()

@@ -1,5 +1,8 @@
 // Builds the DOM of a message. User-supplied text only ever goes through
-// text nodes and attributes set on elements made here: never innerHTML.
+// text nodes and attributes set on elements made here, with one exception:
+// a stored message's `html`, which the server rendered from its Markdown
+// and sanitized to a few inert tags (chat/formatting.py); renderFormatted
+// is the one place it enters the page.
 import { formatFullDateTime, formatMessageTime, formatSize, parseDate } from "./format.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
@@ -184,6 +187,22 @@ function renderText(text) {
   return body;
 }
 
+function renderFormatted(html) {
+  const body = el("div", "message-text is-formatted");
+  body.dataset.messageText = "";
+  body.dir = "auto";
+  // A template's content is inert: nothing in it loads or runs while it
+  // is parsed.
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  for (const link of template.content.querySelectorAll("a[href]")) {
+    link.classList.add("message-link");
+    link.target = "_blank";
+  }
+  body.append(template.content);
+  return body;
+}
+
 // A message whose author deleted their account has no username; its name
 // is shown in the page's language.
 function shownAuthor(message, strings) {
@@ -201,7 +220,12 @@ export function renderMessage(message, options) {
     options.strings,
   );
   item.dataset.messageId = String(message.id);
-  if (message.text) item.append(renderText(String(message.text)));
+  if (typeof message.html === "string" && message.html) {
+    item.append(renderFormatted(message.html));
+  } else if (message.text) {
+    // A server of an older contract sends no html: the text, linkified.
+    item.append(renderText(String(message.text)));
+  }
   if (message.attachment) item.append(renderAttachment(message.attachment, options));
   return item;
 }

@@ -28,7 +28,9 @@ class MessageHtmlMigrationTests:
         self, before_html: None
     ) -> None:
         old_apps = MigrationExecutor(connection).loader.project_state(BEFORE).apps
-        room = old_apps.get_model("chat", "Room").objects.get(slug="general")
+        room = old_apps.get_model("chat", "Room").objects.create(
+            name="Old times", slug="old-times"
+        )
         OldMessage = old_apps.get_model("chat", "Message")
         old = OldMessage.objects.create(
             room=room, text="**old** <b>news</b>", created=timezone.now()

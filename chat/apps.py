@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.core import checks
 
-from chat.checks import allowed_hosts_check
+from chat.checks import allowed_hosts_check, proxy_check
 
 
 class ChatConfig(AppConfig):
@@ -13,3 +13,4 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         # Not tagged for deployment only: `manage.py serve` prints it too.
         checks.register(allowed_hosts_check, checks.Tags.security)
+        checks.register(proxy_check, checks.Tags.security)

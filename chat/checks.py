@@ -1,4 +1,4 @@
-"""System checks for settings that quietly weaken the chat."""
+"""System checks for settings that quietly weaken or break the chat."""
 
 from __future__ import annotations
 
@@ -31,5 +31,29 @@ def allowed_hosts_check(**kwargs: Any) -> list[CheckMessage]:
                 "in CSRF_TRUSTED_ORIGINS (e.g. https://chat.example.com)."
             ),
             id="chat.W001",
+        )
+    ]
+
+
+def proxy_check(**kwargs: Any) -> list[CheckMessage]:
+    """
+    Warn when HTTPS=1 trusts no proxy.
+
+    `manage.py serve` speaks plain HTTP, so with HTTPS=1 a proxy terminates
+    TLS. Unless FORWARDED_ALLOW_IPS names it, its X-Forwarded-Proto is not
+    believed: every socket looks like ws:// while its page is https://, and
+    the Origin check refuses them all (and every client seems to be the
+    proxy, to the per-address limits).
+    """
+    if not settings.HTTPS or settings.FORWARDED_ALLOW_IPS:
+        return []
+    return [
+        Warning(
+            "HTTPS=1 but FORWARDED_ALLOW_IPS is empty: the TLS proxy's "
+            "X-Forwarded-Proto and X-Forwarded-For are not believed, so "
+            "WebSockets from https:// pages are refused and every client "
+            "looks like the proxy.",
+            hint="Set FORWARDED_ALLOW_IPS to the proxy's address, e.g. 127.0.0.1.",
+            id="chat.W002",
         )
     ]

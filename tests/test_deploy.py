@@ -21,6 +21,7 @@ def test_check_deploy_is_clean_under_the_production_settings(tmp_path: Path) -> 
         "HTTPS": "1",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "chat.example.com",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -84,6 +84,14 @@ class AllowedHostsCheckTests:
         assert result.returncode != 0
         assert "chat.W001" in result.stdout + result.stderr
 
+    def test_https_without_a_trusted_proxy_is_reported(self, tmp_path: Path) -> None:
+        env = {**PRODUCTION, "FORWARDED_ALLOW_IPS": ""}
+        result = manage_check(tmp_path, "--deploy", "--fail-level", "WARNING", **env)
+        assert result.returncode != 0
+        output = result.stdout + result.stderr
+        assert "chat.W002" in output
+        assert "FORWARDED_ALLOW_IPS" in output
+
     def test_the_documented_production_settings_stay_clean(
         self, tmp_path: Path
     ) -> None:

@@ -24,7 +24,8 @@ from chat.services import room_create
 PASSWORD = "correct-horse-battery-9"
 # The Message object's fields in the wire contract (docs/protocol.md).
 MESSAGE_KEYS = {
-    *("id", "room", "author", "username", "text", "html", "created", "attachment"),
+    *("id", "room", "author", "username", "text", "html", "mentions", "created"),
+    "attachment",
 }
 
 # Fuzz tests (chat/tests/test_fuzz_*.py) run under this profile and set only

@@ -14,19 +14,86 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+from accounts.validators import fold
 
 TAGS = {
     "p", "br", "strong", "em", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
+    "span",
 }  # fmt: skip
-ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+ATTRIBUTES = {"a": {"href"}, "ol": {"start"}, "span": {"data-mention"}}
+CLASSES = {"span": {"mention"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 # Explicit embeddings, overrides and isolates: "pay \u202egpj.exe" would read
 # "pay exe.jpg". Letters of right-to-left scripts need none of them.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+# "@name": a username's characters (Django's: letters, digits, @.+-_), not
+# right after another of them (an email address is no mention).
+_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]{1,150})")
+
+
+def mentioned_names(text: str) -> set[str]:
+    """
+    Return the folded names ``text`` mentions as ``@name``, also in code.
+
+    A name may end a sentence (``@bob.``): each is also tried without its
+    trailing dots. Which of them are users, the caller looks up.
+    """
+    names = set()
+    for match in _MENTION.finditer(_BIDI_CONTROLS.sub("", text)):
+        name = match.group(1)
+        names.add(fold(name))
+        names.add(fold(name.rstrip(".")))
+    names.discard("")
+    return names
+
+
+def _mention(state: StateInline, silent: bool) -> bool:
+    """Turn ``@name`` of a user the message mentions into a mention token."""
+    src, pos = state.src, state.pos
+    if src[pos] != "@" or (pos and _MENTION.match(src, pos - 1)):
+        return False
+    match = _MENTION.match(src, pos)
+    users: Mapping[str, str] = state.env.get("mentions", {})
+    if match is None or not users:
+        return False
+    name = match.group(1)
+    for candidate in (name, name.rstrip(".")):
+        username = users.get(fold(candidate))
+        if username is not None:
+            if not silent:
+                token = state.push("mention", "span", 0)
+                token.meta["username"] = username
+            state.pos = pos + 1 + len(candidate)
+            return True
+    return False
+
+
+def _render_mention(
+    self: RendererHTML,
+    tokens: list[Token],
+    idx: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    username = tokens[idx].meta["username"]
+    env["mentioned"].setdefault(username)
+    username = escape(username)
+    return f'<span class="mention" data-mention="{username}">@{username}</span>'
 
 
 @functools.cache
@@ -39,16 +106,40 @@ def _parser() -> MarkdownIt:
     parser.enable(["strikethrough", "linkify"])
     # Chat text: "# 1" or "    indented" or "---" mean what they say.
     parser.disable(["heading", "lheading", "code", "hr", "image", "html_block"])
+    # Before "text", which would take the "@" with the words around it.
+    parser.inline.ruler.before("text", "mention", _mention)
+    parser.add_render_rule("mention", _render_mention)
     return parser
 
 
-def render(text: str) -> str:
-    """Return ``text`` as the sanitized HTML of the chat's Markdown subset."""
-    html = _parser().render(_BIDI_CONTROLS.sub("", text))
+@dataclass(frozen=True)
+class Formatted:
+    """A message's text as HTML, and the users it mentions."""
+
+    html: str
+    # Usernames mentioned outside code, each once, in the order written.
+    mentions: list[str]
+
+
+def render(text: str, *, users: Mapping[str, str] | None = None) -> Formatted:
+    """
+    Return ``text`` as the sanitized HTML of the chat's Markdown subset.
+
+    ``users`` maps folded names to the usernames of the users they are
+    (see mentioned_names): ``@name`` of one of them, outside code, becomes a
+    mention.
+    """
+    env: dict[str, Any] = {"mentions": dict(users or {}), "mentioned": {}}
+    html = _parser().render(_BIDI_CONTROLS.sub("", text), env)
+    return Formatted(html=_clean(html), mentions=list(env["mentioned"]))
+
+
+def _clean(html: str) -> str:
     return nh3.clean(
         html,
         tags=TAGS,
         attributes=ATTRIBUTES,
+        allowed_classes=CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener noreferrer",
     ).strip()

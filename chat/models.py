@@ -70,6 +70,8 @@ class Message(models.Model):
     # The text rendered (chat.formatting), once when it is stored: every
     # reader gets the same sanitized HTML, and none pays for rendering it.
     html = models.TextField(_("HTML"), blank=True, editable=False)
+    # The usernames the text mentions (outside code), as when it was stored.
+    mentions = models.JSONField(_("mentions"), default=list, blank=True, editable=False)
     created = models.DateTimeField(_("created"), db_index=True)
     # The sender's idempotency key: a retry with the same key is stored once.
     # NULL, not "", for "no key": NULLs never collide in the unique constraint.

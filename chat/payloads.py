@@ -45,6 +45,7 @@ def message_payload(
         "username": message.author.username if message.author else None,
         "text": message.text,
         "html": message.html,
+        "mentions": message.mentions,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
     }

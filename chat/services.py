@@ -26,7 +26,7 @@ from accounts.validators import clean_name
 from chat import events, ratelimit
 from chat.exceptions import AuthRequired, BadRequest, ChatError, TooLarge
 from chat.files import inspect_upload, safe_file_name
-from chat.formatting import render
+from chat.formatting import mentioned_names, render
 from chat.models import (
     DELETED_AUTHOR_NAME,
     ROOM_NAME_MAX_LENGTH,
@@ -96,17 +96,35 @@ def _lock(room: Room) -> Room:
     return Room.objects.select_for_update().get(pk=room.pk)
 
 
+def _users_named(texts: list[str]) -> dict[str, str]:
+    """Return the users ``texts`` may mention: folded name -> username."""
+    names = set().union(*(mentioned_names(text) for text in texts))
+    if not names:
+        return {}
+    return dict(
+        User.objects.filter(username_key__in=names).values_list(
+            "username_key", "username"
+        )
+    )
+
+
 def _insert(
-    locked: Room, author: User, text: str, client_id: str | None
+    locked: Room,
+    author: User,
+    text: str,
+    client_id: str | None,
+    users: dict[str, str],
 ) -> tuple[Message, int]:
     """Insert a message into the locked room; return it and the id before it."""
     prev_id = locked.last_message_id or 0
+    formatted = render(text, users=users)
     message = Message.objects.create(
         room=locked,
         author=author,
         author_name=author.shown_name,
         text=text,
-        html=render(text),
+        html=formatted.html,
+        mentions=formatted.mentions,
         created=timezone.now(),
         client_id=client_id,
     )
@@ -195,11 +213,13 @@ def messages_create(
             first_of[post.client_id] = index
         fresh.append((index, text, post.client_id))
     if fresh:
+        # Looked up before the room is locked: the lock is held for storing.
+        users = _users_named([text for _index, text, _client_id in fresh])
         try:
             with transaction.atomic():
                 locked = _lock(room)
                 for index, text, client_id in fresh:
-                    message, prev_id = _insert(locked, author, text, client_id)
+                    message, prev_id = _insert(locked, author, text, client_id, users)
                     line = (message.pk, room.slug, author.username, text)
                     _publish(
                         message,
@@ -279,7 +299,9 @@ def attachment_create(
     try:
         with transaction.atomic():
             locked = _lock(room)
-            message, prev_id = _insert(locked, author, text, client_id)
+            message, prev_id = _insert(
+                locked, author, text, client_id, _users_named([text])
+            )
             attachment.message = message
             attachment.save()
             _release(locked)

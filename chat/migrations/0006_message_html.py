@@ -10,7 +10,7 @@ def render_stored(apps, schema_editor):
     Message = apps.get_model("chat", "Message")
     batch = []
     for message in Message.objects.only("id", "text").iterator(chunk_size=2000):
-        message.html = render(message.text)
+        message.html = render(message.text).html
         batch.append(message)
         if len(batch) == 2000:
             Message.objects.bulk_update(batch, ["html"])

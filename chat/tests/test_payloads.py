@@ -26,6 +26,7 @@ class MessagePayloadTests:
             "username": "alice",
             "text": "hello **you**",
             "html": "<p>hello <strong>you</strong></p>",
+            "mentions": [],
             "created": message.created.isoformat(),
             "attachment": None,
         }

@@ -309,3 +309,16 @@ class MessageLogTests:
             f"log {second.pk}",
             f"broadcast {second.pk}",
         ]
+
+
+class MessageMentionTests:
+    def test_mentions_of_users_are_stored_with_the_message(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        message, _ = services.message_create(
+            room=room, author=user, text="@BOB look, and `@alice` is code, @ghost"
+        )
+        message.refresh_from_db()
+        assert message.mentions == ["bob"]
+        assert '<span class="mention" data-mention="bob">@bob</span>' in message.html
+        assert "@ghost" in message.html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,49 @@ class FormattingTests:
         assert dialogs == []
         writer.close()
         reader.close()
+
+
+class MentionTests:
+    def test_the_composer_completes_a_name_and_the_mentioned_reader_sees_it(
+        self, browser: Browser, chat_server: ChatServer
+    ) -> None:
+        nina_context, omar_context, guest_context = (
+            browser.new_context(),
+            browser.new_context(),
+            browser.new_context(),
+        )
+        nina, omar, guest = (
+            nina_context.new_page(),
+            omar_context.new_page(),
+            guest_context.new_page(),
+        )
+        sign_up(nina, chat_server, "nina", "Nina")
+        sign_up(omar, chat_server, "omar", "Omar")
+        guest.goto(f"{chat_server.url}/rooms/general/")
+        for page in (nina, omar, guest):
+            live(page)
+        send(nina, "hello from nina")
+        expect(message(omar, "hello from nina")).to_have_count(1)
+
+        box = omar.locator("[data-composer-input]")
+        box.fill("thanks @NI")
+        options = omar.locator("[data-mention-list] [data-mention-option]")
+        expect(options).to_have_text(["@nina"])
+        box.press("Enter")  # Takes the name; does not send.
+        assert box.input_value() == "thanks @nina "
+        box.type("see `@nina` too")
+        box.press("Enter")
+
+        for page in (nina, omar, guest):
+            shown = message(page, "thanks")
+            expect(shown.locator(".mention")).to_have_count(1)
+            expect(shown.locator(".mention")).to_have_text("@nina")
+            expect(shown.locator("code")).to_have_text("@nina")
+        expect(message(nina, "thanks")).to_have_class(re.compile(r"\bmentions-me\b"))
+        expect(message(nina, "thanks").locator(".mention.is-me")).to_have_count(1)
+        for page in (omar, guest):
+            expect(message(page, "thanks")).not_to_have_class(
+                re.compile(r"\bmentions-me\b")
+            )
+        for context in (nina_context, omar_context, guest_context):
+            context.close()

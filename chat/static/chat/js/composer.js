@@ -4,7 +4,8 @@ import { interpolate } from "./format.js";
 const MAX_HEIGHT_PX = 200;
 
 export class Composer {
-  constructor({ form, strings, maxLength, onSend }) {
+  // `onKey(event)` sees each key first and returns true to keep it.
+  constructor({ form, strings, maxLength, onSend, onKey = () => false }) {
     this.form = form;
     this.strings = strings;
     this.maxLength = maxLength;
@@ -18,6 +19,7 @@ export class Composer {
       this.submit();
     });
     this.textarea.addEventListener("keydown", (event) => {
+      if (onKey(event)) return;
       // Enter while an input method composes a word confirms the word.
       if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) {
         return;

@@ -187,7 +187,7 @@ function renderText(text) {
   return body;
 }
 
-function renderFormatted(html) {
+function renderFormatted(html, me) {
   const body = el("div", "message-text is-formatted");
   body.dataset.messageText = "";
   body.dir = "auto";
@@ -198,6 +198,9 @@ function renderFormatted(html) {
   for (const link of template.content.querySelectorAll("a[href]")) {
     link.classList.add("message-link");
     link.target = "_blank";
+  }
+  for (const mention of template.content.querySelectorAll("[data-mention]")) {
+    if (me && mention.dataset.mention === me) mention.classList.add("is-me");
   }
   body.append(template.content);
   return body;
@@ -221,7 +224,9 @@ export function renderMessage(message, options) {
   );
   item.dataset.messageId = String(message.id);
   if (typeof message.html === "string" && message.html) {
-    item.append(renderFormatted(message.html));
+    item.append(renderFormatted(message.html, options.me));
+    const mentioned = Array.isArray(message.mentions) ? message.mentions : [];
+    if (options.me && mentioned.includes(options.me)) item.classList.add("mentions-me");
   } else if (message.text) {
     // A server of an older contract sends no html: the text, linkified.
     item.append(renderText(String(message.text)));

@@ -4,6 +4,7 @@ import { Composer } from "./composer.js";
 import { createDispatcher } from "./dispatch.js";
 import { interpolate } from "./format.js";
 import { newClientId } from "./ids.js";
+import { MentionCompleter } from "./mentions.js";
 import { renderPending, setPendingStatus } from "./render.js";
 import { ChatSocket } from "./socket.js";
 import { MessageStore } from "./store.js";
@@ -38,7 +39,12 @@ const store = new MessageStore({
   scroller,
   pill: $("[data-new-messages]"),
   empty: $("[data-chat-empty]"),
-  renderOptions: { canWrite: Boolean(config.canWrite), strings },
+  renderOptions: {
+    canWrite: Boolean(config.canWrite),
+    strings,
+    // Mentions of the reader stand out.
+    me: $("[data-composer]")?.dataset.username || "",
+  },
 });
 
 // Older pages.
@@ -191,10 +197,25 @@ const socket = new ChatSocket({
 if (config.canWrite && composerForm) {
   const author = composerForm.dataset.author || "";
   const username = composerForm.dataset.username || "";
+  const messageList = $("[data-chat-messages]");
+  const mentions = new MentionCompleter({
+    textarea: composerForm.querySelector("[data-composer-input]"),
+    list: composerForm.querySelector("[data-mention-list]"),
+    me: username,
+    // The people of the room: who wrote, and who was mentioned, in what
+    // the page holds.
+    people: () => [
+      ...Array.from(messageList.querySelectorAll("[data-message-username]"), (tag) =>
+        tag.textContent.slice(1),
+      ),
+      ...Array.from(messageList.querySelectorAll("[data-mention]"), (m) => m.dataset.mention),
+    ],
+  });
   composer = new Composer({
     form: composerForm,
     strings,
     maxLength: config.maxLength,
+    onKey: (event) => mentions.handleKey(event),
     onSend(text) {
       const clientId = newClientId();
       texts.set(clientId, text);

@@ -296,12 +296,11 @@ def attachment_create(
     attachment.file.save("upload", upload, save=False)
     if inspected.thumbnail is not None:
         attachment.thumbnail.save("thumbnail", inspected.thumbnail, save=False)
+    users = _users_named([text])  # Before the lock, as for messages.
     try:
         with transaction.atomic():
             locked = _lock(room)
-            message, prev_id = _insert(
-                locked, author, text, client_id, _users_named([text])
-            )
+            message, prev_id = _insert(locked, author, text, client_id, users)
             attachment.message = message
             attachment.save()
             _release(locked)
@@ -316,9 +315,7 @@ def attachment_create(
                 ),
             )
     except Exception:
-        attachment.file.delete(save=False)
-        if attachment.thumbnail:
-            attachment.thumbnail.delete(save=False)
+        _delete_files([attachment])
         existing = _existing(author, client_id)
         if existing is not None:
             return existing, False

@@ -18,7 +18,6 @@ count falls on the address the application sees.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -29,7 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from chat.exceptions import RateLimited
-from chat.protocol import error_payload
+from chat.protocol import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +92,9 @@ def forwarded_client(
 def _refusal() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Return the status, headers and body that refuse a request over the cap."""
     detail = gettext("Too many connections. Try again in %(seconds)d s.")
-    error = RateLimited(detail % {"seconds": RETRY_AFTER}, retry_after=RETRY_AFTER)
-    body = json.dumps(error_payload(error)).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(RETRY_AFTER).encode()),
-        (b"connection", b"close"),
-    ]
-    return error.status, headers, body
+    return error_response(
+        RateLimited(detail % {"seconds": RETRY_AFTER}, retry_after=RETRY_AFTER)
+    )
 
 
 async def refuse(scope: dict[str, Any], receive: Any, send: Any) -> None:

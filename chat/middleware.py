@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from chat.exceptions import TooLarge
-from chat.protocol import error_payload
+from chat.protocol import error_response
 
 # No inline script or style, nothing from other origins; WebSockets to this
 # host only ('self' covers ws: and wss: of the same host).
@@ -94,16 +93,8 @@ class RequestBodyLimit:
 
     async def _refuse(self, send: Any) -> None:
         error = TooLarge(f"Files are limited to {settings.MAX_UPLOAD_MB} MiB.")
-        body = json.dumps(error_payload(error)).encode()
+        status, headers, body = error_response(error)
         await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+            {"type": "http.response.start", "status": status, "headers": headers}
         )
         await send({"type": "http.response.body", "body": body})

@@ -136,5 +136,21 @@ def error_payload(error: ChatError) -> dict[str, Any]:
     return payload
 
 
+def error_response(error: ChatError) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """
+    Return the status, headers and JSON body that answer ``error`` at the
+    ASGI or socket level, before Django, closing the connection.
+    """
+    body = json.dumps(error_payload(error)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if isinstance(error, RateLimited):
+        headers.append((b"retry-after", str(error.retry_after).encode()))
+    return error.status, headers, body
+
+
 def error_frame(error: ChatError) -> str:
     return encode(error_payload(error))

@@ -47,6 +47,12 @@ class Limit:
         ratelimit.refund(self.scope, self.subject, ratelimit.parse_rates(self.rates))
 
 
+def _hit_all(limits: list[Limit]) -> int | None:
+    """Count one event against each of ``limits``; return the longest wait."""
+    waits = [wait for limit in limits if (wait := limit.hit()) is not None]
+    return max(waits, default=None)
+
+
 def client_address(request: HttpRequest | None) -> str:
     """Return the address a request came from, as the server sees it."""
     if request is None:
@@ -84,10 +90,10 @@ class ThrottledModelBackend(ModelBackend):
         limits = _login_limits(request, str(username))
         # Count before checking, so that parallel guesses cannot all slip in
         # before the first failure is counted.
-        waits = [wait for limit in limits if (wait := limit.hit()) is not None]
-        if waits:
+        retry_after = _hit_all(limits)
+        if retry_after is not None:
             if request is not None:
-                setattr(request, RETRY_AFTER_ATTR, max(waits))
+                setattr(request, RETRY_AFTER_ATTR, retry_after)
             # authenticate() stops at PermissionDenied: no other backend and
             # no password hasher runs.
             raise LoginThrottled
@@ -138,8 +144,7 @@ def password_reset_retry_after(request: HttpRequest, email: str) -> int | None:
         Limit("reset-mailbox", mailbox, settings.RATE_LIMIT_PASSWORD_RESET),
         Limit("reset-ip", client_address(request), settings.RATE_LIMIT_PASSWORD_RESET),
     ]
-    waits = [wait for limit in limits if (wait := limit.hit()) is not None]
-    return max(waits) if waits else None
+    return _hit_all(limits)
 
 
 def signup_retry_after(request: HttpRequest) -> int | None:

@@ -46,6 +46,11 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]{1,150})")
 
 
+def _spellings(name: str) -> tuple[str, str]:
+    """The name as written, and without the dots that may end a sentence."""
+    return name, name.rstrip(".")
+
+
 def mentioned_names(text: str) -> set[str]:
     """
     Return the folded names ``text`` mentions as ``@name``, also in code.
@@ -53,11 +58,9 @@ def mentioned_names(text: str) -> set[str]:
     A name may end a sentence (``@bob.``): each is also tried without its
     trailing dots. Which of them are users, the caller looks up.
     """
-    names = set()
+    names: set[str] = set()
     for match in _MENTION.finditer(_BIDI_CONTROLS.sub("", text)):
-        name = match.group(1)
-        names.add(fold(name))
-        names.add(fold(name.rstrip(".")))
+        names.update(fold(spelling) for spelling in _spellings(match.group(1)))
     names.discard("")
     return names
 
@@ -65,14 +68,14 @@ def mentioned_names(text: str) -> set[str]:
 def _mention(state: StateInline, silent: bool) -> bool:
     """Turn ``@name`` of a user the message mentions into a mention token."""
     src, pos = state.src, state.pos
-    if src[pos] != "@" or (pos and _MENTION.match(src, pos - 1)):
-        return False
-    match = _MENTION.match(src, pos)
     users: Mapping[str, str] = state.env.get("mentions", {})
-    if match is None or not users:
+    if src[pos] != "@" or not users:
         return False
-    name = match.group(1)
-    for candidate in (name, name.rstrip(".")):
+    # Its look-behind sees the text before pos: no mention inside a name.
+    match = _MENTION.match(src, pos)
+    if match is None:
+        return False
+    for candidate in _spellings(match.group(1)):
         username = users.get(fold(candidate))
         if username is not None:
             if not silent:

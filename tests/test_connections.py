@@ -39,46 +39,40 @@ CAP = 20
 KEEP_ALIVE = 5.0
 
 
-def start(tmp_path_factory: pytest.TempPathFactory, **env: str) -> ChatServer:
-    server = ChatServer(Path(tmp_path_factory.mktemp("server")), **env)
-    server.start()
-    return server
+def start(
+    tmp_path_factory: pytest.TempPathFactory, **env: str
+) -> contextlib.AbstractContextManager[ChatServer]:
+    """A server of its own with ``env``, in a fresh directory."""
+    return running(Path(tmp_path_factory.mktemp("server")), **env)
+
+
+# 20 connections per address; silent ones live long enough to count.
+CAPPED = {
+    "CONNECTIONS_PER_ADDRESS": str(CAP),
+    "RATE_LIMIT_CONNECTS": "10000/10",
+    "REQUEST_TIMEOUT": "60",
+}
 
 
 @pytest.fixture(scope="module")
 def deadline_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ChatServer]:
-    server = start(tmp_path_factory, REQUEST_TIMEOUT=str(DEADLINE))
-    yield server
-    server.stop()
+    with start(tmp_path_factory, REQUEST_TIMEOUT=str(DEADLINE)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def capped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
-    """20 connections per address; silent ones live long enough to count."""
-    server = start(
-        tmp_path_factory,
-        CONNECTIONS_PER_ADDRESS=str(CAP),
-        RATE_LIMIT_CONNECTS="10000/10",
-        REQUEST_TIMEOUT="60",
-    )
-    yield server
-    server.stop()
+    with start(tmp_path_factory, **CAPPED) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     """As capped_server, behind a proxy at 127.0.0.1 (as the tests pose)."""
-    server = start(
-        tmp_path_factory,
-        CONNECTIONS_PER_ADDRESS=str(CAP),
-        RATE_LIMIT_CONNECTS="10000/10",
-        REQUEST_TIMEOUT="60",
-        FORWARDED_ALLOW_IPS="127.0.0.1",
-    )
-    yield server
-    server.stop()
+    with start(tmp_path_factory, FORWARDED_ALLOW_IPS="127.0.0.1", **CAPPED) as server:
+        yield server
 
 
 # Raw sockets -----------------------------------------------------------------
@@ -377,16 +371,15 @@ class ConnectionCapTests:
     def test_rate_limits_off_lift_the_cap(
         self, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
-        server = start(
+        with start(
             tmp_path_factory, CONNECTIONS_PER_ADDRESS=str(CAP), RATE_LIMITS="off"
-        )
-        held = [dial(server) for _ in range(CAP + 5)]
-        try:
-            assert closed(held) == []
-        finally:
-            for peer in held:
-                peer.close()
-            server.stop()
+        ) as server:
+            held = [dial(server) for _ in range(CAP + 5)]
+            try:
+                assert closed(held) == []
+            finally:
+                for peer in held:
+                    peer.close()
 
     def test_the_trusted_proxy_itself_is_not_capped(
         self, proxied_server: ChatServer
@@ -417,27 +410,23 @@ class ForwardedForTests:
     async def test_a_local_client_cannot_pick_its_address_by_default(
         self, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
-        server = start(tmp_path_factory, **self.LIMIT)
-        try:
+        with start(tmp_path_factory, **self.LIMIT) as server:
             frames = [
                 await self.first_frame(server, f"198.51.100.{n}") for n in range(4)
             ]
-        finally:
-            server.stop()
         assert [frame["type"] for frame in frames] == ["history"] * 3 + ["error"]
         assert frames[3]["code"] == "rate_limited"
 
     async def test_a_configured_proxy_names_the_client(
         self, tmp_path_factory: pytest.TempPathFactory
     ) -> None:
-        server = start(tmp_path_factory, FORWARDED_ALLOW_IPS="127.0.0.1", **self.LIMIT)
-        try:
+        with start(
+            tmp_path_factory, FORWARDED_ALLOW_IPS="127.0.0.1", **self.LIMIT
+        ) as server:
             fresh = [
                 await self.first_frame(server, f"198.51.100.{n}") for n in range(5)
             ]
             same = [await self.first_frame(server, "198.51.100.99") for _ in range(4)]
-        finally:
-            server.stop()
         assert [frame["type"] for frame in fresh] == ["history"] * 5
         assert [frame["type"] for frame in same] == ["history"] * 3 + ["error"]
         assert same[3]["code"] == "rate_limited"

@@ -44,7 +44,9 @@
 // A sent TEXT is "R<runId>#<seq>@<sendTimeMs>" padded with "x" to `size`
 // bytes. A reader finds deliveries in a frame's raw bytes exactly as the
 // regex /R<runId>#(\d+)@(\d+\.?\d*)/g would (every match counts: a history
-// frame may hold several), without decoding or parsing the frame. In chat
+// frame may hold several), without decoding or parsing the frame; a match
+// right after a match of the same seq is the same message (the chat carries
+// its text twice, as `text` and as rendered `html`) and counts once. In chat
 // dialect the sender too waits for its history frame before sending.
 //
 // Result: readers, connected (ready), connectSeconds, connectErrors (+ up to
@@ -244,6 +246,7 @@ function noteConnectError(message) {
 // `t`. Equivalent to the regex /R<runId>#(\d+)@(\d+\.?\d*)/g over the frame.
 function scan(buf, bits, t) {
   let pos = buf.indexOf(MARKER, 0);
+  let previous = -1;
   const end = buf.length;
   while (pos !== -1) {
     let i = pos + MARKER_LEN;
@@ -283,7 +286,8 @@ function scan(buf, bits, t) {
       }
       sentAt += frac / scale;
     }
-    record(bits, seq, t - sentAt, t);
+    if (seq !== previous) record(bits, seq, t - sentAt, t);
+    previous = seq;
     pos = buf.indexOf(MARKER, i);
   }
 }

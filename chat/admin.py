@@ -9,7 +9,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from chat import services
-from chat.models import Attachment, Message, Room
+from chat.models import Attachment, Message, Reaction, Revision, Room
 
 
 @admin.register(Room)
@@ -45,26 +45,73 @@ class AttachmentInline(admin.StackedInline):
         return False
 
 
+class RevisionInline(admin.TabularInline):
+    """A message's earlier texts, oldest first."""
+
+    model = Revision
+    extra = 0
+    can_delete = False
+    readonly_fields = ("text", "written", "replaced")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReactionInline(admin.TabularInline):
+    model = Reaction
+    extra = 0
+    can_delete = False
+    readonly_fields = ("emoji", "user", "created")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "room", "author", "short_text", "created")
-    list_filter = ("room",)
+    """
+    Messages as stored. Deleting one here leaves a tombstone, as deleting
+    it in the chat does (services.message_delete), and every reader sees it
+    go; posted text is not rewritten here.
+    """
+
+    list_display = ("id", "room", "author", "short_text", "created", "edited")
+    list_filter = ("room", "deleted")
     search_fields = ("text", "author__username", "author__display_name")
     list_select_related = ("room", "author")
-    fields = ("room", "text", "author", "created", "client_id")
-    readonly_fields = ("author", "created", "client_id")
-    inlines = [AttachmentInline]
+    fields = (
+        *("room", "text", "author", "created", "edited", "deleted", "seq"),
+        *("reply_to", "client_id"),
+    )
+    readonly_fields = (
+        *("author", "created", "edited", "deleted", "seq", "reply_to", "client_id"),
+    )
+    inlines = [AttachmentInline, RevisionInline, ReactionInline]
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:
         return obj.text[:80]
 
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Message | None = None
+    ) -> Any:
+        # Only the author edits a message's text, in the chat.
+        if obj is not None:
+            return (*self.readonly_fields, "room", "text")
+        return self.readonly_fields
+
+    def delete_model(self, request: HttpRequest, obj: Message) -> None:
+        services.message_delete(room=obj.room, actor=request.user, message_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for message in queryset.select_related("room"):
+            self.delete_model(request, message)
+
     def save_model(
         self, request: HttpRequest, obj: Message, form: ModelForm, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
-            return
+            return  # Nothing of a posted message is editable here.
         # Posting from the admin stamps, stores and broadcasts like any post.
         message, _created = services.message_create(
             room=obj.room, author=request.user, text=obj.text

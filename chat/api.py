@@ -12,10 +12,22 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
-from chat import selectors, services
-from chat.exceptions import AuthRequired, BadRequest, ChatError, NotFound, RateLimited
+from chat import access, selectors, services
+from chat.exceptions import (
+    AuthRequired,
+    BadRequest,
+    ChatError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+)
+from chat.models import Message, Room
 from chat.payloads import message_payload, room_payload
 from chat.protocol import error_payload, parse_client_id, parse_message_id
 
@@ -70,19 +82,102 @@ def _require_user(request: HttpRequest) -> None:
         raise AuthRequired(_("Log in to do this."))
 
 
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        raise BadRequest(_("The body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise BadRequest(_("The body must be a JSON object."))
+    return body
+
+
+def _message_response(message: Message, room: Room) -> JsonResponse:
+    return JsonResponse({"message": message_payload(message, room_slug=room.slug)})
+
+
 @require_GET
 @json_errors
 def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
-    """Return a page of a room's messages, oldest first."""
+    """
+    Return a page of a room's messages: oldest first, or in change order
+    with ``since``.
+    """
     room = selectors.room_get(slug=slug)
-    messages = selectors.message_list(
-        room=room,
-        before=_id_param(request, "before"),
-        after=_id_param(request, "after"),
-        limit=_limit_param(request),
-    )
+    limit = _limit_param(request)
+    since, around = _id_param(request, "since"), _id_param(request, "around")
+    before, after = _id_param(request, "before"), _id_param(request, "after")
+    if sum(value is not None for value in (since, around, before or after)) > 1:
+        raise BadRequest(_("Give one of since, around, or before/after."))
+    if since is not None:
+        messages = selectors.message_changes(room=room, since=since, limit=limit)
+    elif around is not None:
+        messages = selectors.message_around(room=room, message_id=around, limit=limit)
+    else:
+        messages = selectors.message_list(
+            room=room, before=before, after=after, limit=limit
+        )
     return JsonResponse(
         {"messages": [message_payload(m, room_slug=room.slug) for m in messages]}
+    )
+
+
+@require_http_methods(["PATCH", "DELETE"])
+@json_errors
+def message_api(request: HttpRequest, slug: str, message_id: int) -> JsonResponse:
+    """Edit a message's text (``PATCH {"text"}``) or delete it."""
+    _require_user(request)
+    room = selectors.room_get(slug=slug)
+    if request.method == "DELETE":
+        message, _changed = services.message_delete(
+            room=room, actor=request.user, message_id=message_id
+        )
+        return _message_response(message, room)
+    text = _json_body(request).get("text")
+    if not isinstance(text, str):
+        raise BadRequest(_('Send {"text": "..."}.'))
+    message, _changed = services.message_edit(
+        room=room, editor=request.user, message_id=message_id, text=text
+    )
+    return _message_response(message, room)
+
+
+@require_http_methods(["PUT", "DELETE"])
+@json_errors
+def reaction_api(
+    request: HttpRequest, slug: str, message_id: int, emoji: str
+) -> JsonResponse:
+    """Put one's ``emoji`` on a message (``PUT``) or take it off."""
+    _require_user(request)
+    room = selectors.room_get(slug=slug)
+    message, _changed = services.reaction_set(
+        room=room,
+        user=request.user,
+        message_id=message_id,
+        emoji=emoji,
+        on=request.method == "PUT",
+    )
+    return _message_response(message, room)
+
+
+@require_GET
+@json_errors
+def revision_list_api(request: HttpRequest, slug: str, message_id: int) -> JsonResponse:
+    """Return every text a message had, oldest first (author and staff)."""
+    _require_user(request)
+    room = selectors.room_get(slug=slug)
+    message = selectors.message_get(room=room, message_id=message_id)
+    if message.deleted:
+        raise NotFound(_("That message was deleted."))
+    if not access.can_see_revisions(request.user, message):  # type: ignore[arg-type]
+        raise Forbidden(_("Only the author and staff see a message's history."))
+    return JsonResponse(
+        {
+            "revisions": [
+                {"text": text, "written": written.isoformat()}
+                for text, written in selectors.message_revisions(message)
+            ]
+        }
     )
 
 
@@ -112,11 +207,8 @@ def attachment_upload_api(request: HttpRequest, slug: str) -> JsonResponse:
 def room_create_api(request: HttpRequest) -> JsonResponse:
     """Create a room from ``{"name": ...}``."""
     _require_user(request)
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        raise BadRequest(_("The body is not valid JSON.")) from None
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+    body = _json_body(request)
+    if not isinstance(body.get("name"), str):
         raise BadRequest(_('Send {"name": "..."}.'))
     room = services.room_create(name=body["name"], created_by=request.user)
     return JsonResponse({"room": room_payload(room)}, status=201)

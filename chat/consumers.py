@@ -1,4 +1,4 @@
-"""The room socket: translates frames to service calls and back."""
+"""The chat socket: translates frames to commands and subscriptions, and back."""
 
 from __future__ import annotations
 
@@ -11,29 +11,23 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import (
     get_supported_language_variant,
     parse_accept_lang_header,
 )
 
-from accounts.sessions import session_user
-from chat import protocol, ratelimit, selectors, services
-from chat.exceptions import (
-    AuthRequired,
-    BadRequest,
-    ChatError,
-    NotFound,
-    RateLimited,
-)
+from chat import commands, protocol, ratelimit, selectors
+from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
 from chat.hub import get_hub
 from chat.models import Room
-from chat.payloads import encoded_message, encoded_messages
-from chat.transport import SEND_KEY, DirectWriter, Written
+from chat.subscriptions import Subscription
+from chat.transport import SEND_KEY, DirectWriter, Output
 
 logger = logging.getLogger(__name__)
 
 # Close codes. 1013 (try again later) tells a client that fell too far
-# behind to reconnect with ?after= and catch up.
+# behind to reconnect with ?since= and catch up.
 CLOSE_TOO_SLOW = 1013
 CLOSE_BAD_REQUEST = 4400
 CLOSE_RATE_LIMITED = 4429
@@ -41,11 +35,18 @@ CLOSE_LOGGED_OUT = 4401
 CLOSE_NOT_FOUND = 4404
 
 
-def _parse_after(query_string: bytes) -> int | None:
-    values = parse_qs(query_string.decode("latin-1")).get("after")
-    if not values:
-        return None
-    return protocol.parse_message_id(values[0], name="after")
+def _parse_resume(query_string: bytes) -> tuple[int | None, int | None]:
+    """Return the ``?since=`` seq and the ``?after=`` id of a room socket."""
+    query = parse_qs(query_string.decode("latin-1"))
+    since, after = (
+        protocol.parse_message_id(values[0], name=name)
+        if (values := query.get(name))
+        else None
+        for name in ("since", "after")
+    )
+    if since is not None and after is not None:
+        raise BadRequest(_("Give since or after, not both."))
+    return since, after
 
 
 def _language(headers: list[tuple[bytes, bytes]]) -> str:
@@ -60,116 +61,53 @@ def _language(headers: list[tuple[bytes, bytes]]) -> str:
     return translation.get_language() or "en"
 
 
-# A catch-up longer than this comes as message frames after the history
-# frame, so that no frame grows without bound.
-HISTORY_FRAME_MAX = 100
+# Commands waiting on one socket are carried out together, up to this many.
+COMMAND_BATCH = 50
 
 
-def _catch_up(
-    room: Room, after: int, up_to: int
-) -> tuple[list[tuple[int, str, str | None]], int | None]:
+class ChatConsumer(AsyncWebsocketConsumer):
     """
-    Return the next messages after ``after`` (up to ``up_to``), each as (id,
-    encoded, client_id), and the last id among them if more may follow.
-    """
-    messages = selectors.message_list(
-        room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
-    )
-    encoded = encoded_messages(messages, room_slug=room.slug)
-    more = len(messages) == HISTORY_FRAME_MAX and messages[-1].pk < up_to
-    return encoded, messages[-1].pk if more else None
+    One socket, following one room (``/ws/rooms/<slug>/``) or many
+    (``/ws/``, by ``subscribe`` frames).
 
-
-# Sends waiting on one socket are stored together, up to this many at once.
-POST_BATCH = 50
-
-
-def _post(
-    room: Room,
-    session_key: str | None,
-    commands: list[protocol.SendMessage],
-    language: str,
-) -> list[str | None]:
-    """
-    Store ``commands`` in order; return each one's reply to the sender alone.
-
-    None means the broadcast of the stored message is the reply.
-    """
-    with translation.override(language):
-        # The login is checked again on every send: it may have ended since
-        # the socket opened (logout, password change, deactivation).
-        author = session_user(session_key)
-        posts = [services.Post(c.text, c.client_id) for c in commands]
-        try:
-            results = services.messages_create(room=room, author=author, posts=posts)
-        except AuthRequired as error:
-            results = [error] * len(commands)
-        replies: list[str | None] = []
-        for command, result in zip(commands, results, strict=True):
-            if isinstance(result, ChatError):
-                payload = protocol.error_payload(result)
-                if command.client_id is not None:
-                    payload.setdefault("client_id", command.client_id)
-                replies.append(protocol.encode(payload))
-            elif result[1]:
-                replies.append(None)
-            else:
-                # A retry: the room heard it already; only the sender needs it.
-                message = encoded_message(result[0])
-                replies.append(protocol.message_frame(message, command.client_id))
-        return replies
-
-
-class RoomConsumer(AsyncWebsocketConsumer):
-    """
-    One socket in one room.
-
-    Anyone may connect and read; only logged-in users may send. The first
-    frame is the history; the room's later messages follow from the process
-    hub, each once and in id order: written straight to the connection when
-    nothing waits before them, else through one bounded queue. A socket that
-    lets its queue or its write buffer fill up is closed and catches up
-    later.
+    Anyone may connect and read; only logged-in users may write. Each room's
+    first frame is its history; its later changes follow from the process
+    hub, each once and in ``seq`` order (chat/subscriptions.py), through the
+    socket's one output (chat/transport.py). A socket that lets its output
+    fill up is closed and catches up later.
     """
 
-    # The hub takes the room's layer messages for the whole process; a
+    # The hub takes the rooms' layer messages for the whole process; a
     # socket of its own needs no layer channel (nor fails when Redis does).
     channel_layer_alias = None
 
-    room: Room
     language = "en"
-    joined = False
-    # Messages at or below this id were in the history or are known to the
-    # client (its ?after=).
-    seen_up_to = 0
-    writer: asyncio.Task[None] | None = None
+    # The room of a /ws/rooms/<slug>/ socket: its commands name no other.
+    fixed_room: str | None = None
     closing: asyncio.Task[None] | None = None
-    # Set once the history is out, when the server lets frames be written
-    # straight to the connection (see chat/transport.py).
-    direct: DirectWriter | None = None
-    sending = False
-    # Frames waiting to be sent (made on first need), and whether the
-    # history is out so that they may go.
-    outbox: asyncio.Queue[tuple[int | None, str]] | None = None
-    live = False
-    poster: asyncio.Task[None] | None = None
+    worker: asyncio.Task[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The client's frames not yet answered: sends, or ready replies.
-        self.pending: list[protocol.SendMessage | str] = []
+        self.output = Output(
+            self._send_text, self._too_slow, settings.SOCKET_QUEUE_LIMIT
+        )
+        self.subscriptions: dict[str, Subscription] = {}
+        # The client's frames not yet answered, in order: commands, or
+        # ready replies (errors of frames that did not parse).
+        self.pending: list[protocol.Command | str] = []
+        self.open = False
 
     async def connect(self) -> None:
         self.language = _language(self.scope.get("headers", []))
-        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.fixed_room = self.scope["url_route"]["kwargs"].get("slug")
+        room: Room | None = None
         try:
             with translation.override(self.language):
                 await ratelimit.aenforce_connect(self.scope)
-                after = _parse_after(self.scope.get("query_string", b""))
-            hub = get_hub()
-            self.room = hub.room(slug) or await database_sync_to_async(
-                selectors.room_get
-            )(slug=slug)
+                since, after = _parse_resume(self.scope.get("query_string", b""))
+                if self.fixed_room is not None:
+                    room = await self._find_room(self.fixed_room)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -184,29 +122,49 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(code=code)
             return
         await self.accept()
-        delivered, history = await hub.join(self.room, self)
-        self.joined = True
-        self.seen_up_to = max(delivered, after or 0)
-        if after is None:
-            # The latest page, kept by the hub: no query per socket.
-            await self.send(text_data=history)
-        else:
-            await self._send_catch_up(after, delivered)
-        self.live = True
-        if self.outbox is not None:
-            self._start_writer()
-        self.direct = DirectWriter.behind(
-            self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT
+        self.open = True
+        # Broadcasts may go straight to the connection: each subscription
+        # holds its room's until that room's history is out.
+        self.output.start_direct(
+            DirectWriter.behind(self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT)
         )
-        logger.info("join %s by %s", self.room.slug, self._who())
+        if room is not None:
+            await self._follow(room, since=since, after=after)
 
     async def disconnect(self, code: int) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
-        if self.joined:
-            self.joined = False
-            await get_hub().leave(self.room.slug, self)
-            logger.info("leave %s by %s (%s)", self.room.slug, self._who(), code)
+        self.output.close()
+        if self.worker is not None:
+            self.worker.cancel()
+        await self._leave_all(code)
+
+    async def _leave_all(self, code: int) -> None:
+        self.open = False
+        subscriptions, self.subscriptions = self.subscriptions, {}
+        for slug, subscription in subscriptions.items():
+            await get_hub().leave(slug, subscription)
+            logger.info("leave %s by %s (%s)", slug, self._who(), code)
+
+    async def _find_room(self, slug: str) -> Room:
+        return get_hub().room(slug) or await database_sync_to_async(selectors.room_get)(
+            slug=slug
+        )
+
+    async def _follow(
+        self, room: Room, *, since: int | None, after: int | None = None
+    ) -> None:
+        subscription = Subscription(self, room, self._too_slow)
+        self.subscriptions[room.slug] = subscription
+        joined = await get_hub().join(room, subscription)
+        logger.info("join %s by %s", room.slug, self._who())
+        await subscription.start(joined, since=since, after=after)
+
+    async def _unfollow(self, slug: str) -> None:
+        subscription = self.subscriptions.pop(slug, None)
+        if subscription is not None:
+            await get_hub().leave(slug, subscription)
+            logger.info("leave %s by %s (unsubscribed)", slug, self._who())
+
+    # Frames from the client ----------------------------------------------
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
@@ -217,87 +175,102 @@ class RoomConsumer(AsyncWebsocketConsumer):
             except ChatError as error:
                 self.pending.append(protocol.error_frame(error))
             else:
-                if isinstance(command, protocol.Ping):
-                    self.pending.append(protocol.PONG_FRAME)
-                else:
-                    self.pending.append(command)
-        if self.poster is None or self.poster.done():
-            self.poster = asyncio.get_running_loop().create_task(self._post_pending())
+                self.pending.append(
+                    protocol.PONG_FRAME
+                    if isinstance(command, protocol.Ping)
+                    else command
+                )
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.get_running_loop().create_task(self._work())
 
-    async def _post_pending(self) -> None:
+    async def _work(self) -> None:
         """
         Answer the client's frames in the order they came.
 
-        Sends that arrive while earlier ones are being stored wait, and are
-        then stored together: a burst costs one commit, not one per message.
+        Commands that arrive while earlier ones are being carried out wait,
+        and are then carried out together: a burst of posts costs one
+        commit, not one per message.
         """
-        while self.pending:
-            first = self.pending[0]
+        while self.pending and self.open:
+            first = self.pending.pop(0)
             if isinstance(first, str):
-                self.pending.pop(0)
-                self._queue(None, first)
-                continue
-            batch: list[protocol.SendMessage] = []
-            while (
-                self.pending
-                and isinstance(self.pending[0], protocol.SendMessage)
-                and len(batch) < POST_BATCH
-            ):
-                batch.append(self.pending.pop(0))  # type: ignore[arg-type]
-            replies = await database_sync_to_async(_post)(
-                self.room, self.session_key(), batch, self.language
+                await self.output.send(first)
+            elif isinstance(first, protocol.Subscribe | protocol.Unsubscribe):
+                await self._subscription_command(first)
+            elif not isinstance(first, protocol.Ping):
+                batch = [first]
+                while (
+                    self.pending
+                    and isinstance(self.pending[0], protocol.RoomCommand)
+                    and len(batch) < COMMAND_BATCH
+                ):
+                    batch.append(self.pending.pop(0))  # type: ignore[arg-type]
+                await self._room_commands(batch)
+
+    async def _room_commands(self, batch: list[protocol.RoomCommand]) -> None:
+        rooms: list[tuple[Room, protocol.RoomCommand]] = []
+        refused: dict[int, str] = {}
+        for index, command in enumerate(batch):
+            try:
+                rooms.append((self._room_of(command), command))
+            except ChatError as error:
+                error.client_id = command.client_id
+                refused[index] = protocol.error_frame(error)
+        replies = iter(
+            await database_sync_to_async(commands.execute)(
+                rooms, self.session_key(), self.language
             )
-            for reply in replies:
-                if reply is not None:
-                    self._queue(None, reply)
+            if rooms
+            else []
+        )
+        for index in range(len(batch)):
+            reply = refused[index] if index in refused else next(replies)
+            if reply is not None:
+                await self.output.send(reply)
 
-    async def _send_catch_up(self, after: int, up_to: int) -> None:
-        """Send everything after ``after``: a history frame, then messages."""
-        page, more = await database_sync_to_async(_catch_up)(self.room, after, up_to)
-        await self.send(text_data=protocol.history_frame(m for _, m, _ in page))
-        while more is not None:
-            page, more = await database_sync_to_async(_catch_up)(self.room, more, up_to)
-            for _id, message, client_id in page:
-                await self.send(text_data=protocol.message_frame(message, client_id))
+    def _room_of(self, command: protocol.RoomCommand) -> Room:
+        slug = command.room or self.fixed_room
+        with translation.override(self.language):
+            if slug is None:
+                raise BadRequest(_('Name the "room" of the command.'))
+            if self.fixed_room is not None and slug != self.fixed_room:
+                raise BadRequest(_("This socket follows one room; use /ws/ for more."))
+            subscription = self.subscriptions.get(slug)
+            if subscription is None:
+                raise BadRequest(_("Subscribe to the room first."))
+        return subscription.room
 
-    # What the hub calls ---------------------------------------------------
+    async def _subscription_command(
+        self, command: protocol.Subscribe | protocol.Unsubscribe
+    ) -> None:
+        with translation.override(self.language):
+            try:
+                if self.fixed_room is not None:
+                    raise BadRequest(
+                        _("This socket follows one room; use /ws/ for more.")
+                    )
+                if isinstance(command, protocol.Unsubscribe):
+                    await self._unfollow(command.room)
+                    await self.output.send(protocol.unsubscribed_frame(command.room))
+                    return
+                if (
+                    command.room not in self.subscriptions
+                    and len(self.subscriptions) >= settings.SOCKET_MAX_ROOMS
+                ):
+                    raise BadRequest(
+                        _("A socket follows at most %(count)d rooms.")
+                        % {"count": settings.SOCKET_MAX_ROOMS}
+                    )
+                room = await self._find_room(command.room)
+            except ChatError as error:
+                error.room = command.room
+                await self.output.send(protocol.error_frame(error))
+                return
+        # Subscribing again starts over from the given point.
+        await self._unfollow(command.room)
+        await self._follow(room, since=command.since)
 
-    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
-        if message_id is not None and message_id <= self.seen_up_to:
-            return
-        if not self._write_now(wire):
-            self._queue(message_id, frame)
-
-    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        if messages[0][0] > self.seen_up_to and self._write_now(wire):
-            return
-        for message_id, frame, one in messages:
-            self.deliver(message_id, frame, one)
-
-    def _write_now(self, wire: bytes) -> bool:
-        """Write ``wire`` straight to the connection if nothing waits before it."""
-        idle = not self.sending and (self.outbox is None or self.outbox.empty())
-        if self.direct is None or not idle:
-            return False
-        # Written in the hub's loop, without a task switch or an await.
-        if self.direct.write(wire) is Written.SLOW:
-            self._cut_off(CLOSE_TOO_SLOW, "too slow")
-        return True
-
-    def _queue(self, message_id: int | None, frame: str) -> None:
-        # The queue and its writer task come with the first frame that needs
-        # them: most sockets never do, and an idle socket stays small.
-        if self.outbox is None:
-            self.outbox = asyncio.Queue(settings.SOCKET_QUEUE_LIMIT)
-            if self.live:
-                self._start_writer()
-        try:
-            self.outbox.put_nowait((message_id, frame))
-        except asyncio.QueueFull:
-            self._cut_off(CLOSE_TOO_SLOW, "too slow")
-
-    def _start_writer(self) -> None:
-        self.writer = asyncio.get_running_loop().create_task(self._write())
+    # What subscriptions call ---------------------------------------------
 
     def session_key(self) -> str | None:
         user = self.scope.get("user")
@@ -309,31 +282,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")
 
+    def _too_slow(self) -> None:
+        self._cut_off(CLOSE_TOO_SLOW, "too slow")
+
     # Sending -------------------------------------------------------------
 
-    async def _write(self) -> None:
-        """Send queued frames in order; skip messages the client already has."""
-        assert self.outbox is not None
-        while True:
-            message_id, frame = await self.outbox.get()
-            if message_id is None or message_id > self.seen_up_to:
-                self.sending = True
-                try:
-                    await self.send(text_data=frame)
-                finally:
-                    self.sending = False
+    async def _send_text(self, frame: str) -> None:
+        await self.send(text_data=frame)
 
     def _cut_off(self, code: int, reason: str) -> None:
-        if not self.joined:
+        if not self.open:
             return
-        logger.warning("closing %s in %s: %s", self._who(), self.room.slug, reason)
-        self.joined = False
-        if self.writer is not None:
-            self.writer.cancel()
+        logger.warning(
+            "closing %s in %s: %s", self._who(), ",".join(self.subscriptions), reason
+        )
+        self.open = False
+        self.output.close()
         self.closing = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: int) -> None:
-        await get_hub().leave(self.room.slug, self)
+        await self._leave_all(code)
         await self.close(code=code)
 
     def _who(self) -> str:

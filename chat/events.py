@@ -15,13 +15,11 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-# Layer event types map to handlers: "chat.message" -> Hub.accept.
-MESSAGE_EVENT = "chat.message"
-# Events for every hub of every process, through one group they all join:
-# check the logins behind the sockets now (Hub.check_logins), and read the
-# cached latest page of some rooms again (Hub.reload).
+# Layer event types map to handlers: "chat.change" -> Hub.accept.
+CHANGE_EVENT = "chat.change"
+# An event for every hub of every process, through one group they all join:
+# check the logins behind the sockets now (Hub.check_logins).
 LOGINS_EVENT = "chat.logins"
-HISTORY_EVENT = "chat.history"
 HUBS_GROUP = "hubs"
 
 
@@ -32,36 +30,39 @@ def room_group_name(slug: str) -> str:
 
 def event_group(event: dict[str, Any]) -> str:
     """Return the channel-layer group that ``event`` goes to."""
-    if event["type"] == MESSAGE_EVENT:
+    if event["type"] == CHANGE_EVENT:
         return room_group_name(event["room"])
     return HUBS_GROUP
 
 
-def message_broadcast(
+def change_broadcast(
     *,
     room_slug: str,
+    seq: int,
+    prev_seq: int,
     message_id: int,
-    prev_id: int,
     message: str,
     client_id: str | None,
 ) -> None:
     """
-    Send the encoded ``message`` to every socket in the room.
+    Send a change of a message (``message``: its new state, encoded) to
+    every socket in the room.
 
     This process's sockets get it at once; other processes through the
-    channel layer, one layer message per process. ``prev_id`` is the room's
-    message before this one, which lets a receiver notice a broadcast it
+    channel layer, one layer message per process. ``prev_seq`` is the room's
+    change before this one, which lets a receiver notice a broadcast it
     never got.
     """
     event = {
-        "type": MESSAGE_EVENT,
+        "type": CHANGE_EVENT,
         "room": room_slug,
+        "seq": seq,
+        "prev_seq": prev_seq,
         "id": message_id,
-        "prev_id": prev_id,
         "message": message,
         "client_id": client_id,
     }
-    _send(event, what=f"broadcast of message {message_id}")
+    _send(event, what=f"broadcast of change {seq} in {room_slug}")
 
 
 def logins_check() -> None:
@@ -73,18 +74,6 @@ def logins_check() -> None:
     moment rather than at the next tick.
     """
     _send({"type": LOGINS_EVENT}, what="login check")
-
-
-def history_refresh(*, room_slugs: list[str]) -> None:
-    """
-    Make every hub read the latest page of ``room_slugs`` again.
-
-    Hubs keep each room's latest messages encoded; after stored messages
-    change (their author deleted their account), new sockets must not get
-    the old names or attachments from that cache.
-    """
-    if room_slugs:
-        _send({"type": HISTORY_EVENT, "rooms": room_slugs}, what="history refresh")
 
 
 def _send(event: dict[str, Any], *, what: str) -> None:
@@ -99,6 +88,5 @@ def _send(event: dict[str, Any], *, what: str) -> None:
         async_to_sync(layer.group_send)(event_group(event), event)
     except Exception:
         # Stored is stored: other processes catch up on their tick, which
-        # also checks logins; a stale history page lasts until its room
-        # empties there.
+        # also checks logins.
         logger.exception("%s failed", what)

@@ -8,6 +8,8 @@ class ChatError(Exception):
 
     code = "bad_request"
     status = 400
+    # The room the failed command named, on a socket that follows several.
+    room: str | None = None
 
     def __init__(self, detail: str, *, client_id: str | None = None) -> None:
         super().__init__(detail)
@@ -23,6 +25,13 @@ class BadRequest(ChatError):
 
 class AuthRequired(ChatError):
     code = "auth_required"
+    status = 403
+
+
+class Forbidden(ChatError):
+    """The actor may not do this to this thing (say, edit another's message)."""
+
+    code = "forbidden"
     status = 403
 
 

@@ -1,17 +1,16 @@
 """
-Per-process fan-out of a room's messages to the sockets connected here.
+Per-process fan-out of a room's changes to the sockets connected here.
 
 Each process holds one hub. The hub, not each socket, subscribes to the
 channel layer: one layer message per process and room, then a local loop
 that hands the already encoded frame to every socket of the room. The hub
-delivers each room's messages in id order, exactly once: every broadcast
-names the id of the message before it in the room (``prev_id``), so the hub
-notices a missing link and fetches what it lacks from the database. A
-periodic tick renews the layer subscriptions (a restarted Redis forgets
-them), catches up on anything stored but never heard of, sends heartbeats,
-and closes sockets whose login has ended. Events for every hub (check the
-logins now, read a room's latest page again) come through one group that
-all hubs join.
+delivers each room's changes in ``seq`` order, exactly once (see
+chat/sequencing.py), and fetches a missing link from the database. A change
+of a message the hub has not handed out before is a ``message`` frame, any
+other an ``update``. A periodic tick renews the layer subscriptions (a
+restarted Redis forgets them), catches up on anything stored but never
+heard of, sends heartbeats, and closes sockets whose login has ended.
+"Check the logins now" comes to every hub through one group they all join.
 """
 
 from __future__ import annotations
@@ -21,10 +20,9 @@ import contextlib
 import contextvars
 import logging
 import threading
-from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -33,25 +31,27 @@ from django.conf import settings
 from accounts.sessions import ended_sessions
 from chat import events, protocol, selectors
 from chat.models import Room
-from chat.payloads import encoded_messages
+from chat.payloads import Encoded, encoded_messages
+from chat.recent import RecentPage
+from chat.sequencing import Event, Repair, Sequencer
 from chat.transport import wire_frame
 
 logger = logging.getLogger(__name__)
 
 # How long an out-of-order broadcast waits for the one before it to arrive
-# before the hub fetches the missing messages from the database.
+# before the hub fetches the missing changes from the database.
 GAP_WAIT_SECONDS = 0.5
 REPAIR_BATCH = 500
 
 
 class Listener(Protocol):
-    """A socket as the hub sees it."""
+    """A socket's following of one room, as the hub sees it."""
 
-    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
+    def deliver(self, seq: int | None, frame: str, wire: bytes) -> None:
         """Send ``frame`` (``wire``: its bytes on the wire) without waiting."""
 
-    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        """Send ``messages`` in order (``wire``: all their bytes) without waiting."""
+    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        """Send ``changes`` in order (``wire``: all their bytes) without waiting."""
 
     def session_key(self) -> str | None:
         """Return the session that logged the socket in, if any."""
@@ -60,25 +60,30 @@ class Listener(Protocol):
         """Close the socket: its login ended."""
 
 
+class Joined(NamedTuple):
+    """Where a room stood when a listener joined it."""
+
+    seq: int
+    last_id: int
+    history: str
+
+
 @dataclass(eq=False)
 class RoomState:
     room: Room
     listeners: set[Listener] = field(default_factory=set)
-    # Highest message id handed to the listeners; everything up to it, in
-    # this room, has been delivered.
-    delivered: int = 0
+    # Every change up to sequencer.delivered has been handed out.
+    sequencer: Sequencer = field(default_factory=Sequencer)
+    # The highest message id handed out: a change of a higher id is new.
+    max_id: int = 0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    # Messages delivered but not yet written: (id, frame, wire bytes).
+    # Changes handed out but not yet written: (seq, frame, wire bytes).
     outgoing: list[tuple[int, str, bytes]] = field(default_factory=list)
-    # Broadcasts that arrived before the message they follow, by prev_id.
-    waiting: dict[int, dict[str, Any]] = field(default_factory=dict)
     repair: asyncio.Task[None] | None = None
-    # The latest encoded messages, oldest first: the history a new socket
-    # gets, served without a query.
-    recent: deque[tuple[int, str]] = field(
-        default_factory=lambda: deque(maxlen=settings.HISTORY_PAGE_SIZE)
+    # The latest messages: the history a new socket gets, without a query.
+    recent: RecentPage = field(
+        default_factory=lambda: RecentPage(settings.HISTORY_PAGE_SIZE)
     )
-    history: str | None = None
 
     @property
     def slug(self) -> str:
@@ -88,36 +93,34 @@ class RoomState:
     def room_id(self) -> int:
         return self.room.pk
 
-    def history_frame(self) -> str:
-        if self.history is None:
-            self.history = protocol.history_frame(m for _, m in self.recent)
-        return self.history
+    @property
+    def delivered(self) -> int:
+        return self.sequencer.delivered
+
+    def joined(self) -> Joined:
+        seq = self.delivered
+        return Joined(seq, self.max_id, self.recent.history_frame(self.slug, seq))
 
 
-Encoded = tuple[int, str, str | None]  # id, encoded message, client_id
+def _missing(room: Room, since: int) -> list[Encoded]:
+    """Return the stored changes after ``since``, encoded, in seq order."""
+    changes = selectors.message_changes(room=room, since=since, limit=REPAIR_BATCH)
+    return encoded_messages(changes, room_slug=room.slug)
 
 
-def _missing(room: Room, after: int) -> list[Encoded]:
-    """Return the stored messages after ``after``, encoded, oldest first."""
-    page = selectors.message_list(room=room, after=after, limit=REPAIR_BATCH)
-    return encoded_messages(page, room_slug=room.slug)
+def _opening(room: Room) -> tuple[int, int, list[Encoded]]:
+    """Return the room's last seq and id, and its latest page, encoded."""
+    seq, last_id = _positions([room.pk]).get(room.pk, (0, 0))
+    page = selectors.message_list(room=room, up_to=last_id)
+    return seq, last_id, encoded_messages(page, room_slug=room.slug)
 
 
-def _opening(room: Room) -> tuple[int, list[Encoded]]:
-    """Return the room's last id and its latest page of messages, encoded."""
-    last = _last_ids([room.pk]).get(room.pk, 0)
-    return last, _page(room, last)
-
-
-def _page(room: Room, up_to: int) -> list[Encoded]:
-    """Return the room's latest page of messages up to ``up_to``, encoded."""
-    page = selectors.message_list(room=room, up_to=up_to)
-    return encoded_messages(page, room_slug=room.slug)
-
-
-def _last_ids(room_ids: list[int]) -> dict[int, int]:
-    rows = Room.objects.filter(pk__in=room_ids).values_list("pk", "last_message_id")
-    return {pk: last or 0 for pk, last in rows}
+def _positions(room_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Return each room's last seq and last message id."""
+    rows = Room.objects.filter(pk__in=room_ids).values_list(
+        "pk", "last_seq", "last_message_id"
+    )
+    return {pk: (seq, last or 0) for pk, seq, last in rows}
 
 
 class Hub:
@@ -132,7 +135,7 @@ class Hub:
         self.rooms: dict[str, RoomState] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.forwarding: set[asyncio.Task[None]] = set()
-        # Login checks and history reloads under way (held against GC).
+        # Login checks under way (held against GC).
         self.chores: set[asyncio.Task[None]] = set()
         self.started = False
 
@@ -143,12 +146,12 @@ class Hub:
         state = self.rooms.get(slug)
         return state.room if state is not None else None
 
-    async def join(self, room: Room, listener: Listener) -> tuple[int, str]:
+    async def join(self, room: Room, listener: Listener) -> Joined:
         """
-        Add ``listener`` to ``room``; return the id delivered so far and the
-        history frame of the latest messages up to it.
+        Add ``listener`` to ``room``; return the change handed out so far,
+        the newest message id, and the history frame of the latest messages.
 
-        Every later message of the room reaches the listener through
+        Every later change of the room reaches the listener through
         ``deliver``.
         """
         await self._start()
@@ -156,17 +159,18 @@ class Hub:
         if state is None:
             state = RoomState(room=room)
             self.rooms[room.slug] = state
-            # Subscribe before reading the last id: a message stored after
+            # Subscribe before reading the last seq: a change stored after
             # the read is then sure to be heard.
             await self._subscribe(state.slug)
-            state.delivered, page = await database_sync_to_async(_opening)(room)
-            state.recent.extend((message_id, m) for message_id, m, _ in page)
+            seq, state.max_id, page = await database_sync_to_async(_opening)(room)
+            state.sequencer.delivered = seq
+            state.recent.fill((m.id, m.message) for m in page)
             state.ready.set()
-            self._drain(state)
+            self._hand_out(state, *state.sequencer.drain())
         else:
             await state.ready.wait()
         state.listeners.add(listener)
-        return state.delivered, state.history_frame()
+        return state.joined()
 
     async def leave(self, slug: str, listener: Listener) -> None:
         state = self.rooms.get(slug)
@@ -185,7 +189,7 @@ class Hub:
 
     # Incoming broadcasts ----------------------------------------------
 
-    def take_own(self, event: dict[str, Any], forward: bool) -> None:
+    def take_own(self, event: Event, forward: bool) -> None:
         """Take an event of this process; ``forward`` it to the others."""
         self.take(event)
         if forward and not self.local_only:
@@ -193,34 +197,25 @@ class Hub:
             self.forwarding.add(task)
             task.add_done_callback(self.forwarding.discard)
 
-    async def _forward(self, event: dict[str, Any]) -> None:
+    async def _forward(self, event: Event) -> None:
         try:
             await self.layer.group_send(events.event_group(event), event)
         except Exception:
             # Stored is stored: other processes catch up on their tick.
             logger.warning("forwarding %s failed", event["type"], exc_info=True)
 
-    def take(self, event: dict[str, Any]) -> None:
+    def take(self, event: Event) -> None:
         """Take an event (from the layer or this process) by its type."""
         kind = event.get("type")
-        if kind == events.MESSAGE_EVENT:
+        if kind == events.CHANGE_EVENT:
             self.accept(event)
         elif kind == events.LOGINS_EVENT:
             self.check_logins()
-        elif kind == events.HISTORY_EVENT:
-            for slug in event["rooms"]:
-                self.reload(slug)
 
     def check_logins(self) -> None:
         """Close the sockets whose login has ended, now rather than at the tick."""
         states = [state for state in self.rooms.values() if state.ready.is_set()]
         self._chore(self._end_stale_sessions(states))
-
-    def reload(self, slug: str) -> None:
-        """Read the latest page of the room ``slug`` again, if sockets are in it."""
-        state = self.rooms.get(slug)
-        if state is not None:
-            self._chore(self._reload(state))
 
     def _chore(self, work: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(work)
@@ -232,32 +227,45 @@ class Hub:
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error("hub chore failed", exc_info=error)
 
-    def accept(self, event: dict[str, Any]) -> None:
-        """Take a broadcast (from the layer or this process) and fan it out."""
+    def accept(self, event: Event) -> None:
+        """Take a change broadcast (from the layer or this process); fan it out."""
         state = self.rooms.get(event["room"])
         if state is None:
             return
-        if not state.ready.is_set() or event["prev_id"] > state.delivered:
-            if event["id"] > state.delivered:
-                state.waiting[event["prev_id"]] = event
-                self._schedule_repair(state, GAP_WAIT_SECONDS)
+        if not state.ready.is_set():
+            state.sequencer.hold(event)  # Sorted out once the room is read.
             return
-        self._send(state, event["id"], event["message"], event["client_id"])
-        self._drain(state)
+        self._hand_out(state, *state.sequencer.offer(event))
 
-    def _send(
-        self, state: RoomState, message_id: int, message: str, client_id: str | None
-    ) -> None:
-        if message_id <= state.delivered:
-            return  # Heard twice (from the layer and locally, or repaired).
-        state.delivered = message_id
-        state.recent.append((message_id, message))
-        state.history = None
+    def _hand_out(self, state: RoomState, ready: list[Event], repair: Repair) -> None:
+        for event in ready:
+            self._send(
+                state,
+                Encoded(
+                    event["id"], event["seq"], event["message"], event["client_id"]
+                ),
+            )
+        if repair is Repair.NOW:
+            self._schedule_repair(state, 0)
+        elif repair is Repair.LATER:
+            self._schedule_repair(state, GAP_WAIT_SECONDS)
+
+    def _send(self, state: RoomState, change: Encoded) -> None:
+        """Hand out a change the sequencer let through."""
+        new = change.id > state.max_id
+        state.max_id = max(state.max_id, change.id)
+        state.recent.put(change.id, change.message)
         # Encoded once here, written as they are to every socket of the room.
-        frame = protocol.message_frame(message, client_id)
-        state.outgoing.append((message_id, frame, wire_frame(frame)))
+        frame = protocol.change_frame(
+            protocol.MESSAGE if new else protocol.UPDATE,
+            change.message,
+            room=state.slug,
+            seq=change.seq,
+            client_id=change.client_id,
+        )
+        state.outgoing.append((change.seq, frame, wire_frame(frame)))
         if len(state.outgoing) == 1:
-            # Messages that arrive before the loop comes round again go out
+            # Changes that arrive before the loop comes round again go out
             # together: one write per socket for the lot.
             self.loop.call_soon(self._flush, state)
 
@@ -269,36 +277,6 @@ class Hub:
         for listener in tuple(state.listeners):
             listener.deliver_many(batch, wire)
 
-    def _drain(self, state: RoomState) -> None:
-        """Deliver waiting broadcasts that now follow on; drop stale ones."""
-        while state.waiting:
-            event = state.waiting.pop(state.delivered, None)
-            if event is None:
-                for prev_id in [p for p in state.waiting if p < state.delivered]:
-                    stale = state.waiting.pop(prev_id)
-                    if stale["id"] > state.delivered:
-                        # It skipped past messages we have: its own link is
-                        # what matters, so fetch rather than guess.
-                        self._schedule_repair(state, 0)
-                return
-            self._send(state, event["id"], event["message"], event["client_id"])
-
-    async def _reload(self, state: RoomState) -> None:
-        await state.ready.wait()
-        # Only what was delivered: a message in the history must never come
-        # again as a live one, and one not yet delivered will be.
-        up_to = state.delivered
-        try:
-            page = await database_sync_to_async(_page)(state.room, up_to)
-        except Exception:
-            logger.exception("room %s: could not reload the history", state.slug)
-            return
-        newer = [(i, m) for i, m in state.recent if i > up_to]
-        state.recent.clear()
-        state.recent.extend((message_id, m) for message_id, m, _ in page)
-        state.recent.extend(newer)
-        state.history = None
-
     # Repair -------------------------------------------------------------
 
     def _schedule_repair(self, state: RoomState, delay: float) -> None:
@@ -309,7 +287,7 @@ class Hub:
         await state.ready.wait()
         if delay:
             await asyncio.sleep(delay)
-            if not state.waiting:
+            if not state.sequencer.waiting:
                 return  # The missing broadcast arrived meanwhile.
         caught_up = 0
         try:
@@ -317,20 +295,26 @@ class Hub:
                 missing = await database_sync_to_async(_missing)(
                     state.room, state.delivered
                 )
-                for message_id, message, client_id in missing:
-                    self._send(state, message_id, message, client_id)
+                for change in missing:
+                    if state.sequencer.take({"seq": change.seq}):
+                        if change.id <= state.max_id:
+                            # Only a new message brings the key it was sent
+                            # with; the key of a stored edit is not kept.
+                            change = change._replace(client_id=None)
+                        self._send(state, change)
                 caught_up += len(missing)
                 if len(missing) < REPAIR_BATCH:
                     break
             if caught_up:
                 logger.warning(
-                    "room %s: caught up %d message(s) missed by the channel layer",
+                    "room %s: caught up %d change(s) missed by the channel layer",
                     state.slug,
                     caught_up,
                 )
-            self._drain(state)
+            ready, _rest = state.sequencer.drain()
+            self._hand_out(state, ready, Repair.NONE)
         except Exception:
-            logger.exception("room %s: could not fetch missed messages", state.slug)
+            logger.exception("room %s: could not fetch missed changes", state.slug)
         finally:
             state.repair = None
 
@@ -402,14 +386,16 @@ class Hub:
         await self._subscribe_group(events.HUBS_GROUP)
         for state in states:
             await self._subscribe(state.slug)
-        last = await database_sync_to_async(_last_ids)([s.room_id for s in states])
+        stored = await database_sync_to_async(_positions)([s.room_id for s in states])
         for state in states:
-            if last.get(state.room_id, 0) > state.delivered:
+            if stored.get(state.room_id, (0, 0))[0] > state.delivered:
                 self._schedule_repair(state, 0)
         if heartbeat:
             for state in states:
-                self._flush(state)  # No heartbeat overtakes a message.
-                frame = protocol.heartbeat_frame(state.delivered)
+                self._flush(state)  # No heartbeat overtakes a change.
+                frame = protocol.heartbeat_frame(
+                    state.slug, state.delivered, state.max_id
+                )
                 wire = wire_frame(frame)
                 for listener in tuple(state.listeners):
                     listener.deliver(None, frame, wire)

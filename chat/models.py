@@ -32,6 +32,10 @@ class Room(models.Model):
     last_message_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     # The newest message's id; it only grows (see Message).
     last_message_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The room's change sequence: every stored change of one of its messages
+    # (posted, edited, deleted, reacted to) takes the next number, under the
+    # room's row lock, so numbers grow in commit order (see services.stream).
+    last_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -50,7 +54,9 @@ class Message(models.Model):
     A stamped, stored message.
 
     Ids grow within a room in commit order (posting locks the room row), so a
-    reader that saw id N has seen every earlier message of the room.
+    reader that saw id N has seen every earlier message of the room. ``seq``
+    is the room's change number of the message's last change: a reader that
+    saw seq N has the current state of every message whose seq is up to N.
     """
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
@@ -73,6 +79,19 @@ class Message(models.Model):
     # The usernames the text mentions (outside code), as when it was stored.
     mentions = models.JSONField(_("mentions"), default=list, blank=True, editable=False)
     created = models.DateTimeField(_("created"), db_index=True)
+    seq = models.BigIntegerField(_("change number"), default=0, editable=False)
+    edited = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
+    # A deleted message stays as a tombstone, so that replies keep their
+    # anchor; its text, revisions, reactions and attachment are gone.
+    deleted = models.BooleanField(_("deleted"), default=False, editable=False)
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("reply to"),
+    )
     # The sender's idempotency key: a retry with the same key is stored once.
     # NULL, not "", for "no key": NULLs never collide in the unique constraint.
     client_id = models.CharField(  # noqa: DJ001
@@ -83,7 +102,10 @@ class Message(models.Model):
         ordering = ["id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["room", "id"], name="chat_message_room_id")]
+        indexes = [
+            models.Index(fields=["room", "id"], name="chat_message_room_id"),
+            models.Index(fields=["room", "seq"], name="chat_message_room_seq"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["author", "client_id"], name="chat_message_unique_client_id"
@@ -92,6 +114,55 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}: {self.text[:40]}"
+
+
+class Revision(models.Model):
+    """An earlier text of an edited message, as it read until ``replaced``."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="revisions"
+    )
+    text = models.TextField(_("text"), blank=True)
+    # When this text was written: the message's creation or an earlier edit.
+    written = models.DateTimeField(_("written"))
+    replaced = models.DateTimeField(_("replaced"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+
+    def __str__(self) -> str:
+        return f"#{self.message_id} until {self.replaced:%Y-%m-%d %H:%M}"
+
+
+EMOJI_MAX_LENGTH = 32
+
+
+class Reaction(models.Model):
+    """One user's emoji on a message; one of each emoji per user."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    emoji = models.CharField(_("emoji"), max_length=EMOJI_MAX_LENGTH)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="chat_reaction_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} on #{self.message_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

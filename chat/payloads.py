@@ -8,7 +8,7 @@ message has exactly one shape wherever a client meets it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from chat.models import DELETED_AUTHOR_NAME, Attachment, Message, Room
 from chat.protocol import encode
@@ -30,8 +30,9 @@ def message_payload(
     """
     Return the contract's Message object.
 
-    Expects ``author`` and ``attachment`` to be loaded already (see
-    ``selectors.message_queryset``) so that a page of messages costs one query.
+    Expects ``author``, ``attachment``, ``reply_to`` and the reactions to be
+    loaded already (see ``selectors.message_queryset``) so that a page of
+    messages costs two queries.
     """
     try:
         attachment = message.attachment
@@ -48,7 +49,39 @@ def message_payload(
         "mentions": message.mentions,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
+        "seq": message.seq,
+        "edited": message.edited.isoformat() if message.edited else None,
+        "deleted": message.deleted,
+        "reply_to": _quote(message.reply_to) if message.reply_to else None,
+        "reactions": _reactions(message),
     }
+
+
+# A reply quotes the start of its original's text, on one line.
+EXCERPT_LENGTH = 100
+
+
+def _quote(original: Message) -> dict[str, Any]:
+    text = " ".join(original.text.split())
+    if len(text) > EXCERPT_LENGTH:
+        text = text[: EXCERPT_LENGTH - 1] + "…"
+    return {
+        "id": original.pk,
+        "author": original.author_name or DELETED_AUTHOR_NAME,
+        "excerpt": text,
+        "deleted": original.deleted,
+    }
+
+
+def _reactions(message: Message) -> list[dict[str, Any]]:
+    """Group reactions by emoji, in the order each emoji first came."""
+    grouped: dict[str, list[str]] = {}
+    for reaction in message.reactions.all():
+        grouped.setdefault(reaction.emoji, []).append(reaction.user.username)
+    return [
+        {"emoji": emoji, "count": len(users), "users": users}
+        for emoji, users in grouped.items()
+    ]
 
 
 def _shown_name(message: Message) -> str:
@@ -62,12 +95,20 @@ def encoded_message(message: Message, *, room_slug: str | None = None) -> str:
     return encode(message_payload(message, room_slug=room_slug))
 
 
-def encoded_messages(
-    messages: Iterable[Message], *, room_slug: str
-) -> list[tuple[int, str, str | None]]:
-    """Return (id, encoded message, client_id) for each of ``messages``."""
+class Encoded(NamedTuple):
+    """A message encoded once, with what routing it needs."""
+
+    id: int
+    seq: int
+    message: str
+    client_id: str | None
+
+
+def encoded_messages(messages: Iterable[Message], *, room_slug: str) -> list[Encoded]:
+    """Return each of ``messages`` encoded, with its id, seq and client_id."""
     return [
-        (m.pk, encoded_message(m, room_slug=room_slug), m.client_id) for m in messages
+        Encoded(m.pk, m.seq, encoded_message(m, room_slug=room_slug), m.client_id)
+        for m in messages
     ]
 
 

@@ -6,7 +6,8 @@ encoding what the server sends. See docs/protocol.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,13 @@ from chat.models import CLIENT_ID_MAX_LENGTH
 
 HISTORY = "history"
 MESSAGE = "message"
+UPDATE = "update"
+EDIT = "edit"
+DELETE = "delete"
+REACT = "react"
+SUBSCRIBE = "subscribe"
+UNSUBSCRIBE = "unsubscribe"
+UNSUBSCRIBED = "unsubscribed"
 ERROR = "error"
 PING = "ping"
 PONG = "pong"
@@ -29,15 +37,67 @@ MAX_FRAME_CHARS = 64 * 1024
 
 @dataclass(frozen=True)
 class SendMessage:
-    """A client's request to post ``text`` in the room it is connected to."""
+    """Post ``text``, replying to message ``reply_to`` if given."""
 
+    room: str | None
+    text: str
+    client_id: str | None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text of one's own message ``id``."""
+
+    room: str | None
+    id: int
     text: str
     client_id: str | None
 
 
 @dataclass(frozen=True)
+class Delete:
+    """Delete message ``id`` (one's own; staff: anyone's)."""
+
+    room: str | None
+    id: int
+    client_id: str | None
+
+
+@dataclass(frozen=True)
+class React:
+    """Put one's ``emoji`` on message ``id`` (``on``) or take it off."""
+
+    room: str | None
+    id: int
+    emoji: str
+    on: bool
+    client_id: str | None
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """Follow ``room`` on a multi-room socket, from change ``since`` if given."""
+
+    room: str
+    since: int | None
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """Stop following ``room``."""
+
+    room: str
+
+
+@dataclass(frozen=True)
 class Ping:
     """A client's check that the connection is alive; answered with a pong."""
+
+
+# What a client frame asks for; commands name their room on ``/ws/``.
+Command = SendMessage | Edit | Delete | React | Subscribe | Unsubscribe | Ping
+RoomCommand = SendMessage | Edit | Delete | React
 
 
 def parse_client_id(value: Any) -> str | None:
@@ -66,7 +126,76 @@ def parse_message_id(value: str, *, name: str) -> int:
     return int(value)
 
 
-def parse_client_frame(text: str | None) -> SendMessage | Ping:
+# Room slugs as routes accept them (chat/routing.py).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def parse_room(value: Any, *, required: bool = False) -> str | None:
+    """Return ``value`` as a room slug (None if absent and not ``required``)."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
+        raise BadRequest(_("room must be a room's slug."))
+    return value
+
+
+def _number(value: Any, *, name: str, client_id: str | None = None) -> int:
+    # bool is an int to Python, not to a client.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise BadRequest(
+            _("%(name)s must be a whole number.") % {"name": name}, client_id=client_id
+        )
+    return value
+
+
+def _text(data: dict[str, Any], client_id: str | None) -> str:
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise BadRequest(_("A message needs a text string."), client_id=client_id)
+    return text
+
+
+def _send(data: dict[str, Any], room: str | None, key: str | None) -> SendMessage:
+    reply_to = data.get("reply_to")
+    return SendMessage(
+        room=room,
+        text=_text(data, key),
+        client_id=key,
+        reply_to=None if reply_to is None else _number(reply_to, name="reply_to"),
+    )
+
+
+def _edit(data: dict[str, Any], room: str | None, key: str | None) -> Edit:
+    message_id = _number(data.get("id"), name="id", client_id=key)
+    return Edit(room=room, id=message_id, text=_text(data, key), client_id=key)
+
+
+def _delete(data: dict[str, Any], room: str | None, key: str | None) -> Delete:
+    return Delete(room=room, id=_number(data.get("id"), name="id"), client_id=key)
+
+
+def _react(data: dict[str, Any], room: str | None, key: str | None) -> React:
+    message_id = _number(data.get("id"), name="id", client_id=key)
+    emoji, on = data.get("emoji"), data.get("on")
+    if not isinstance(emoji, str) or not isinstance(on, bool):
+        raise BadRequest(
+            _('A reaction needs an "emoji" string and "on": true or false.'),
+            client_id=key,
+        )
+    return React(room=room, id=message_id, emoji=emoji, on=on, client_id=key)
+
+
+_ROOM_COMMANDS: dict[
+    str, Callable[[dict[str, Any], str | None, str | None], RoomCommand]
+] = {
+    MESSAGE: _send,
+    EDIT: _edit,
+    DELETE: _delete,
+    REACT: _react,
+}
+
+
+def parse_client_frame(text: str | None) -> Command:
     """Parse one frame from a client, or raise a ChatError saying what is wrong."""
     if text is None:
         raise BadRequest(_("Frames must be JSON text, not binary."))
@@ -81,13 +210,24 @@ def parse_client_frame(text: str | None) -> SendMessage | Ping:
     kind = data.get("type")
     if kind == PING:
         return Ping()
-    if kind != MESSAGE:
+    if kind == SUBSCRIBE:
+        since = data.get("since")
+        return Subscribe(
+            room=parse_room(data.get("room"), required=True),  # type: ignore[arg-type]
+            since=None if since is None else _number(since, name="since"),
+        )
+    if kind == UNSUBSCRIBE:
+        return Unsubscribe(room=parse_room(data.get("room"), required=True))  # type: ignore[arg-type]
+    parse = _ROOM_COMMANDS.get(kind) if isinstance(kind, str) else None
+    if parse is None:
         raise BadRequest(_("Unknown frame type: %(type)r.") % {"type": str(kind)[:40]})
     client_id = parse_client_id(data.get("client_id"))
-    text_value = data.get("text")
-    if not isinstance(text_value, str):
-        raise BadRequest(_("A message needs a text string."), client_id=client_id)
-    return SendMessage(text=text_value, client_id=client_id)
+    try:
+        room = parse_room(data.get("room"))
+    except BadRequest as error:
+        error.client_id = client_id
+        raise
+    return parse(data, room, client_id)
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -99,15 +239,37 @@ def encode(frame: dict[str, Any]) -> str:
 # frames, carry it.
 
 
-def history_frame(messages: Iterable[str]) -> str:
-    """Return the history frame of the encoded ``messages``."""
-    return '{"type":"history","messages":[' + ",".join(messages) + "]}"
-
-
-def message_frame(message: str, client_id: str | None) -> str:
-    """Return the frame of the encoded ``message`` sent with ``client_id``."""
+def history_frame(messages: Iterable[str], *, room: str, seq: int) -> str:
+    """
+    Return the history frame of the encoded ``messages`` of ``room``; the
+    reader has the room up to change ``seq`` once it holds them.
+    """
     return (
-        '{"type":"message","message":'
+        '{"type":"history","room":'
+        + json.dumps(room)
+        + ',"seq":'
+        + str(seq)
+        + ',"messages":['
+        + ",".join(messages)
+        + "]}"
+    )
+
+
+def change_frame(
+    kind: str, message: str, *, room: str, seq: int, client_id: str | None
+) -> str:
+    """
+    Return a ``message`` (new) or ``update`` (changed) frame of the encoded
+    ``message``, the change ``seq`` of ``room``, made with ``client_id``.
+    """
+    return (
+        '{"type":"'
+        + kind
+        + '","room":'
+        + json.dumps(room)
+        + ',"seq":'
+        + str(seq)
+        + ',"message":'
         + message
         + ',"client_id":'
         + json.dumps(client_id)
@@ -115,9 +277,14 @@ def message_frame(message: str, client_id: str | None) -> str:
     )
 
 
-def heartbeat_frame(last_id: int) -> str:
-    """Tell a socket it is alive and the newest id of its room."""
-    return encode({"type": HEARTBEAT, "last_id": last_id})
+def heartbeat_frame(room: str, seq: int, last_id: int) -> str:
+    """Tell a socket it is alive, and the room's newest change and id."""
+    return encode({"type": HEARTBEAT, "room": room, "seq": seq, "last_id": last_id})
+
+
+def unsubscribed_frame(room: str) -> str:
+    """Confirm that a socket no longer follows ``room``."""
+    return encode({"type": UNSUBSCRIBED, "room": room})
 
 
 PONG_FRAME = encode({"type": PONG})
@@ -133,6 +300,8 @@ def error_payload(error: ChatError) -> dict[str, Any]:
         payload["retry_after"] = error.retry_after
     if error.client_id is not None:
         payload["client_id"] = error.client_id
+    if error.room is not None:
+        payload["room"] = error.room
     return payload
 
 

@@ -1,4 +1,4 @@
-"""WebSocket routes: the room socket, and a refusal for every other path."""
+"""WebSocket routes: the chat sockets, and a refusal for every other path."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import re_path
 
 from chat import ratelimit
-from chat.consumers import RoomConsumer
+from chat.consumers import ChatConsumer
 from chat.exceptions import RateLimited
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,10 @@ async def refuse_unknown_path(scope: dict[str, Any], receive: Any, send: Any) ->
 
 
 websocket_urlpatterns = [
-    re_path(r"^ws/rooms/(?P<slug>[-a-zA-Z0-9_]+)/$", RoomConsumer.as_asgi()),
+    # One socket for many rooms, by subscribe frames.
+    re_path(r"^ws/$", ChatConsumer.as_asgi()),
+    # A socket that follows one room.
+    re_path(r"^ws/rooms/(?P<slug>[-a-zA-Z0-9_]+)/$", ChatConsumer.as_asgi()),
     # Matches any path, so it must stay last.
     re_path(r"", refuse_unknown_path),  # type: ignore[arg-type]  # An ASGI app.
 ]

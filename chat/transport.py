@@ -12,8 +12,9 @@ past the limit is too slow and is cut off.
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
@@ -78,3 +79,109 @@ class DirectWriter:
             return Written.SLOW
         transport.write(wire)
         return Written.SENT
+
+
+class Output:
+    """
+    One socket's frames on their way out, in the order they were given.
+
+    A frame is written straight to the connection when nothing waits before
+    it (``deliver``: without an await, from the hub's loop turn), else it
+    joins one bounded queue that a writer task sends. The queue and its task
+    come with the first frame that needs them: most sockets never do, and
+    an idle socket stays small. ``too_slow`` is called when the queue or
+    the write buffer fills up.
+    """
+
+    __slots__ = (
+        *("_send", "_too_slow", "_queue_limit", "direct", "queue", "writer"),
+        *("sending", "closed"),
+    )
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        too_slow: Callable[[], None],
+        queue_limit: int,
+    ) -> None:
+        self._send = send
+        self._too_slow = too_slow
+        self._queue_limit = queue_limit
+        self.direct: DirectWriter | None = None
+        self.queue: asyncio.Queue[str] | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self.sending = False
+        self.closed = False
+
+    def start_direct(self, direct: DirectWriter | None) -> None:
+        """Let broadcasts be written straight to the connection from now on."""
+        self.direct = direct
+
+    def _idle(self) -> bool:
+        return not self.sending and (self.queue is None or self.queue.empty())
+
+    async def send(self, frame: str) -> None:
+        """Send a frame of this socket's own (history, a reply), in order."""
+        if self.closed:
+            return
+        if not self._idle():
+            self._enqueue(frame)
+            return
+        self.sending = True
+        try:
+            await self._send(frame)
+        finally:
+            self.sending = False
+        self._start_writer()
+
+    def deliver(self, frame: str, wire: bytes) -> None:
+        """Send a broadcast frame (``wire``: its bytes) without waiting."""
+        if not self._write_now(wire):
+            self._enqueue(frame)
+
+    def deliver_many(self, frames: list[str], wire: bytes) -> None:
+        """Send broadcast ``frames`` (``wire``: all their bytes) without waiting."""
+        if not self._write_now(wire):
+            for frame in frames:
+                self._enqueue(frame)
+
+    def _write_now(self, wire: bytes) -> bool:
+        if self.direct is None or self.closed or not self._idle():
+            return False
+        # Written in the hub's loop, without a task switch or an await.
+        if self.direct.write(wire) is Written.SLOW:
+            self._too_slow()
+        return True
+
+    def _enqueue(self, frame: str) -> None:
+        if self.closed:
+            return
+        if self.queue is None:
+            self.queue = asyncio.Queue(self._queue_limit)
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self._too_slow()
+            return
+        if not self.sending:
+            self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self.writer is None and self.queue is not None and not self.queue.empty():
+            self.writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        assert self.queue is not None
+        while True:
+            frame = await self.queue.get()
+            self.sending = True
+            try:
+                await self._send(frame)
+            finally:
+                self.sending = False
+
+    def close(self) -> None:
+        """Send nothing more."""
+        self.closed = True
+        if self.writer is not None:
+            self.writer.cancel()

@@ -21,6 +21,21 @@ urlpatterns = [
         name="message_list_api",
     ),
     path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>",
+        api.message_api,
+        name="message_api",
+    ),
+    path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>/reactions/<str:emoji>",
+        api.reaction_api,
+        name="reaction_api",
+    ),
+    path(
+        "api/rooms/<slug:slug>/messages/<int:message_id>/revisions",
+        api.revision_list_api,
+        name="revision_list_api",
+    ),
+    path(
         "api/rooms/<slug:slug>/files",
         api.attachment_upload_api,
         name="attachment_upload_api",

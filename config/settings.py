@@ -293,6 +293,15 @@ RATE_LIMIT_PASSWORD_RESET = os.environ.get("RATE_LIMIT_PASSWORD_RESET", "5/3600"
 MESSAGE_MAX_LENGTH = 4000
 HISTORY_PAGE_SIZE = 50
 HISTORY_MAX_PAGE_SIZE = 200
+# Minutes after posting during which an author may edit a message; empty
+# (the default) for no limit. Deleting has no limit.
+EDIT_WINDOW_MINUTES = (
+    float(os.environ["EDIT_WINDOW_MINUTES"])
+    if os.environ.get("EDIT_WINDOW_MINUTES", "").strip()
+    else None
+)
+# Rooms one multi-room socket may follow at once.
+SOCKET_MAX_ROOMS = int(os.environ.get("SOCKET_MAX_ROOMS", "200"))
 CSRF_FAILURE_VIEW = "chat.api.csrf_failure"
 # Proxies whose X-Forwarded-For/-Proto are believed; none unless configured
 # (behind nginx: its address), so a client cannot pick its own address.

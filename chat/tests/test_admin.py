@@ -1,10 +1,23 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from django.test import Client
 
 from accounts.models import User
-from chat.models import Message, Room
-from chat.services import message_create
+from chat import events
+from chat.models import Message, Reaction, Room
+from chat.services import message_create, message_edit, reaction_set
+
+# The management forms of the message page's inlines, as the browser sends them.
+NO_INLINES = {
+    f"{prefix}-{field}": "0"
+    for prefix in ("attachment", "revisions", "reactions")
+    for field in ("TOTAL_FORMS", "INITIAL_FORMS")
+}
 
 
 def staff(user: User) -> Client:
@@ -20,18 +33,14 @@ class AdminTests:
     ) -> None:
         response = staff(user).post(
             "/admin/chat/message/add/",
-            {
-                "room": room.pk,
-                "text": "Maintenance at 6",
-                "attachment-TOTAL_FORMS": "0",
-                "attachment-INITIAL_FORMS": "0",
-            },
+            {"room": room.pk, "text": "Maintenance at 6", **NO_INLINES},
         )
         assert response.status_code == 302
         message = Message.objects.get()
         assert (message.author, message.text) == (user, "Maintenance at 6")
         room.refresh_from_db()
         assert room.last_message_id == message.pk
+        assert message.seq == room.last_seq
 
     def test_a_room_added_in_the_admin_gets_a_slug(self, user: User) -> None:
         response = staff(user).post("/admin/chat/room/add/", {"name": "Ops Desk"})
@@ -46,6 +55,74 @@ class AdminTests:
         ordinary = Client()
         ordinary.force_login(user)
         assert ordinary.post(url, {"post": "yes"}).status_code == 302
-        assert Message.objects.filter(pk=message.pk).exists()
+        assert Message.objects.get(pk=message.pk).deleted is False
         assert staff(user).post(url, {"post": "yes"}).status_code == 302
-        assert not Message.objects.filter(pk=message.pk).exists()
+        tombstone = Message.objects.get(pk=message.pk)
+        assert (tombstone.deleted, tombstone.text) == (True, "")
+
+    def test_deleting_in_the_admin_leaves_a_tombstone_everyone_hears_of(
+        self,
+        user: User,
+        other_user: User,
+        room: Room,
+        monkeypatch: pytest.MonkeyPatch,
+        django_capture_on_commit_callbacks: Callable[..., Any],
+    ) -> None:
+        message, _ = message_create(room=room, author=other_user, text="spam")
+        reaction_set(room=room, user=user, message_id=message.pk, emoji="👎", on=True)
+        sent: list[dict[str, Any]] = []
+        monkeypatch.setattr(events, "change_broadcast", lambda **e: sent.append(e))
+        client = staff(user)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/admin/chat/message/{message.pk}/delete/", {"post": "yes"}
+            )
+        assert response.status_code == 302
+        tombstone = Message.objects.get(pk=message.pk)
+        assert (tombstone.deleted, tombstone.text, tombstone.html) == (True, "", "")
+        assert not Reaction.objects.filter(message=tombstone).exists()
+        [change] = sent
+        assert change["message_id"] == message.pk
+        assert change["seq"] == tombstone.seq == Room.objects.get(pk=room.pk).last_seq
+        assert json.loads(change["message"])["deleted"] is True
+
+    def test_deleting_selected_messages_leaves_tombstones(
+        self, user: User, other_user: User, room: Room
+    ) -> None:
+        ids = [
+            message_create(room=room, author=other_user, text=f"spam {n}")[0].pk
+            for n in range(3)
+        ]
+        response = staff(user).post(
+            "/admin/chat/message/",
+            {"action": "delete_selected", "_selected_action": ids[:2], "post": "yes"},
+        )
+        assert response.status_code == 302
+        deleted = dict(Message.objects.values_list("pk", "deleted"))
+        assert deleted == {ids[0]: True, ids[1]: True, ids[2]: False}
+
+    def test_a_posted_text_is_not_rewritten_in_the_admin(
+        self, user: User, room: Room
+    ) -> None:
+        message, _ = message_create(room=room, author=user, text="as written")
+        response = staff(user).post(
+            f"/admin/chat/message/{message.pk}/change/",
+            {"room": room.pk, "text": "rewritten", **NO_INLINES},
+        )
+        assert response.status_code == 302
+        stored = Message.objects.get(pk=message.pk)
+        assert (stored.text, stored.seq) == ("as written", message.seq)
+
+    def test_the_change_page_shows_revisions_and_reactions(
+        self, user: User, other_user: User, room: Room
+    ) -> None:
+        message, _ = message_create(room=room, author=user, text="first words")
+        message_edit(room=room, editor=user, message_id=message.pk, text="second")
+        reaction_set(
+            room=room, user=other_user, message_id=message.pk, emoji="🎉", on=True
+        )
+        page = staff(user).get(f"/admin/chat/message/{message.pk}/change/")
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "first words" in content
+        assert "🎉" in content

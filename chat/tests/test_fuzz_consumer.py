@@ -408,7 +408,7 @@ def check_reply(reply: Any, expected: Expected, frame: Frame, room: Room) -> str
     assert isinstance(reply, dict), reply
     kind = reply.get("type")
     if kind == "error":
-        assert set(reply) <= {"type", "code", "detail", "client_id"}, reply
+        assert set(reply) <= {"type", "code", "detail", "client_id", "room"}, reply
         assert reply["code"] in ERROR_CODES, reply
         assert isinstance(reply["detail"], str), reply
         assert reply["detail"].strip(), reply
@@ -426,7 +426,7 @@ def check_reply(reply: Any, expected: Expected, frame: Frame, room: Room) -> str
         return "pong"
     assert kind == "message", (frame, reply)
     assert "message" in expected.kinds, (frame, reply, expected)
-    assert set(reply) == {"type", "message", "client_id"}, reply
+    assert set(reply) == {"type", "room", "seq", "message", "client_id"}, reply
     assert reply["client_id"] == expected.client_id, (frame, reply)
     message = reply["message"]
     assert set(message) == MESSAGE_KEYS, reply

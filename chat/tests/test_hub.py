@@ -29,12 +29,12 @@ class Inbox:
         self.key = key
         self.ended = False
 
-    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
-        self.frames.append((message_id, frame))
+    def deliver(self, seq: int | None, frame: str, wire: bytes) -> None:
+        self.frames.append((seq, frame))
 
-    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        for message_id, frame, one in messages:
-            self.deliver(message_id, frame, one)
+    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        for seq, frame, one in changes:
+            self.deliver(seq, frame, one)
 
     def session_key(self) -> str | None:
         return self.key
@@ -43,26 +43,35 @@ class Inbox:
         self.ended = True
 
     @property
-    def ids(self) -> list[int | None]:
-        return [message_id for message_id, _ in self.frames if message_id]
+    def seqs(self) -> list[int | None]:
+        return [seq for seq, _ in self.frames if seq]
+
+    @property
+    def kinds(self) -> list[str]:
+        return [json.loads(frame)["type"] for seq, frame in self.frames if seq]
 
 
-def event(room: Room, message_id: int, prev_id: int) -> dict[str, object]:
+def event(
+    room: Room, seq: int, prev_seq: int, message_id: int | None = None
+) -> dict[str, object]:
+    message_id = message_id or seq
     return {
-        "type": events.MESSAGE_EVENT,
+        "type": events.CHANGE_EVENT,
         "room": room.slug,
+        "seq": seq,
+        "prev_seq": prev_seq,
         "id": message_id,
-        "prev_id": prev_id,
         "message": protocol.encode({"id": message_id}),
         "client_id": None,
     }
 
 
 async def post(room: Room, user: User, text: str) -> int:
+    """Post ``text``; return its seq (the room's change number)."""
     message, _ = await database_sync_to_async(message_create)(
         room=room, author=user, text=text
     )
-    return message.pk
+    return message.seq
 
 
 class HubOrderTests:
@@ -71,23 +80,23 @@ class HubOrderTests:
     ) -> None:
         hub = Hub(asyncio.get_running_loop())
         inbox = Inbox()
-        start, _history = await hub.join(room, inbox)
+        start = (await hub.join(room, inbox)).seq
         hub.accept(event(room, start + 3, start + 2))
         hub.accept(event(room, start + 2, start + 1))
-        assert inbox.ids == []
+        assert inbox.seqs == []
         hub.accept(event(room, start + 1, start))
         await asyncio.sleep(0)  # Written together when the loop comes round.
-        assert inbox.ids == [start + 1, start + 2, start + 3]
+        assert inbox.seqs == [start + 1, start + 2, start + 3]
         await hub.close()
 
     async def test_a_broadcast_heard_twice_is_delivered_once(self, room: Room) -> None:
         hub = Hub(asyncio.get_running_loop())
         inbox = Inbox()
-        start, _history = await hub.join(room, inbox)
+        start = (await hub.join(room, inbox)).seq
         for _ in range(3):
             hub.accept(event(room, start + 1, start))
         await asyncio.sleep(0)
-        assert inbox.ids == [start + 1]
+        assert inbox.seqs == [start + 1]
         await hub.close()
 
     async def test_a_lost_broadcast_is_fetched_from_the_database(
@@ -101,7 +110,7 @@ class HubOrderTests:
         lost = [await post(room, user, f"lost {n}") for n in range(3)]
         await hub.tick(heartbeat=False)
         await asyncio.sleep(0.2)
-        assert inbox.ids == lost
+        assert inbox.seqs == lost
         texts = [json.loads(frame)["message"]["text"] for _, frame in inbox.frames]
         assert texts == ["lost 0", "lost 1", "lost 2"]
         await hub.close()
@@ -114,10 +123,10 @@ class HubOrderTests:
         await hub.join(room, inbox)
         first = await post(room, user, "one")
         second = await post(room, user, "two")
-        hub.accept(event(room, second + 1, second))  # Its link never came.
-        assert inbox.ids == []
+        hub.accept(event(room, second + 1, second, 10**6))  # Its link never came.
+        assert inbox.seqs == []
         await asyncio.sleep(0.8)
-        assert inbox.ids == [first, second, second + 1]
+        assert inbox.seqs == [first, second, second + 1]
         await hub.close()
 
 
@@ -128,10 +137,18 @@ class HubTickTests:
         hub = get_hub()
         inbox = Inbox()
         await hub.join(room, inbox)
-        last = await post(room, user, "hi")
+        seq = await post(room, user, "hi")
+        last_id = await database_sync_to_async(
+            lambda: room.messages.order_by("id").last().pk
+        )()
         await asyncio.sleep(0.05)
         await hub.tick()
-        assert json.loads(inbox.frames[-1][1]) == {"type": "heartbeat", "last_id": last}
+        assert json.loads(inbox.frames[-1][1]) == {
+            "type": "heartbeat",
+            "room": room.slug,
+            "seq": seq,
+            "last_id": last_id,
+        }
 
     async def test_the_tick_ends_sockets_whose_login_ended(
         self, room: Room, user: User
@@ -191,17 +208,22 @@ class HubEventTests:
             room=room, author=user, upload=png_upload
         )
         await post(room, other_user, "theirs")
-        await until(lambda: len(hub.rooms[room.slug].recent) == 3, 3)
-        _, before = await hub.join(room, Inbox())
+        await until(lambda: len(hub.rooms[room.slug].recent.messages) == 3, 3)
+        before = (await hub.join(room, Inbox())).history
         assert [m["author"] for m in history_of(before)] == ["Alice", "Alice", "Bob"]
 
         await database_sync_to_async(user_delete)(user=user)
 
-        async def history() -> list[dict[str, Any]]:
-            return history_of((await hub.join(room, Inbox()))[1])
+        async def authors() -> list[str]:
+            joined = await hub.join(room, Inbox())
+            return [m["author"] for m in history_of(joined.history)]
 
-        assert await until(lambda: hub.rooms[room.slug].history is None, 3)
-        after = await history()
+        expected = [DELETED_AUTHOR_NAME] * 2 + ["Bob"]
+        for _ in range(30):
+            if await authors() == expected:
+                break
+            await asyncio.sleep(0.1)
+        after = history_of((await hub.join(room, Inbox())).history)
         assert [m["author"] for m in after] == [DELETED_AUTHOR_NAME] * 2 + ["Bob"]
         assert [m["attachment"] for m in after] == [None, None, None]
         assert [m["username"] for m in after] == [None, None, "bob"]

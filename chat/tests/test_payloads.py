@@ -29,6 +29,11 @@ class MessagePayloadTests:
             "mentions": [],
             "created": message.created.isoformat(),
             "attachment": None,
+            "seq": message.seq,
+            "edited": None,
+            "deleted": False,
+            "reply_to": None,
+            "reactions": [],
         }
         created = datetime.datetime.fromisoformat(payload["created"])
         assert created.utcoffset() == datetime.timedelta(0)

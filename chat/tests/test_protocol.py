@@ -13,7 +13,7 @@ class ParseClientFrameTests:
         command = protocol.parse_client_frame(
             '{"type": "message", "text": "hi", "client_id": "a-1"}'
         )
-        assert command == protocol.SendMessage(text="hi", client_id="a-1")
+        assert command == protocol.SendMessage(room=None, text="hi", client_id="a-1")
 
     def test_client_id_is_optional(self) -> None:
         command = protocol.parse_client_frame('{"type": "message", "text": "hi"}')
@@ -51,9 +51,14 @@ class EncodeTests:
 
     def test_text_is_encoded_as_utf8_not_escapes(self) -> None:
         message = protocol.encode({"text": "Привет"})
-        assert "Привет" in protocol.history_frame([message])
-        assert json.loads(protocol.message_frame(message, None)) == {
+        assert "Привет" in protocol.history_frame([message], room="general", seq=1)
+        frame = protocol.change_frame(
+            protocol.MESSAGE, message, room="general", seq=1, client_id=None
+        )
+        assert json.loads(frame) == {
             "type": "message",
+            "room": "general",
+            "seq": 1,
             "message": {"text": "Привет"},
             "client_id": None,
         }

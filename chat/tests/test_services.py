@@ -159,7 +159,7 @@ class MessageBroadcastTests:
             room=room, author=user, text="to all", client_id="c1"
         )
         await asyncio.sleep(0.05)
-        assert [message_id for message_id, _ in inbox.frames] == [message.pk]
+        assert [seq for seq, _ in inbox.frames] == [message.seq]
         frame = json.loads(inbox.frames[0][1])
         assert frame["message"]["text"] == "to all"
         assert frame["client_id"] == "c1"
@@ -288,7 +288,7 @@ class MessageLogTests:
         order: list[str] = []
         monkeypatch.setattr(
             events,
-            "message_broadcast",
+            "change_broadcast",
             lambda **event: order.append(f"broadcast {event['message_id']}"),
         )
 

@@ -1,0 +1,153 @@
+"""
+The command dispatcher: a client frame's command -> a service -> replies.
+
+Sockets parse frames (chat/protocol.py) and hand the room commands here, in
+a database thread. Each kind of command has one handler; every handler
+answers with the reply for the sender alone, or None when the broadcast of
+the stored change is the reply (it carries the command's ``client_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+
+from django.utils import translation
+
+from accounts.sessions import session_user
+from chat import protocol, services
+from chat.exceptions import ChatError
+from chat.models import Message, Room
+from chat.payloads import encoded_message
+from chat.services import Actor
+
+Reply = str | None
+
+
+def _sends(
+    room: Room, user: Actor, commands: list[protocol.SendMessage]
+) -> list[Reply]:
+    posts = [services.Post(c.text, c.client_id, c.reply_to) for c in commands]
+    results = services.messages_create(room=room, author=user, posts=posts)
+    return [
+        _answer(result, protocol.MESSAGE, room, command.client_id)
+        for command, result in zip(commands, results, strict=True)
+    ]
+
+
+def _edit(room: Room, user: Actor, command: protocol.Edit) -> Reply:
+    return _change(
+        room,
+        command.client_id,
+        lambda: services.message_edit(
+            room=room,
+            editor=user,
+            message_id=command.id,
+            text=command.text,
+            client_id=command.client_id,
+        ),
+    )
+
+
+def _delete(room: Room, user: Actor, command: protocol.Delete) -> Reply:
+    return _change(
+        room,
+        command.client_id,
+        lambda: services.message_delete(
+            room=room, actor=user, message_id=command.id, client_id=command.client_id
+        ),
+    )
+
+
+def _react(room: Room, user: Actor, command: protocol.React) -> Reply:
+    return _change(
+        room,
+        command.client_id,
+        lambda: services.reaction_set(
+            room=room,
+            user=user,
+            message_id=command.id,
+            emoji=command.emoji,
+            on=command.on,
+            client_id=command.client_id,
+        ),
+    )
+
+
+def _change(
+    room: Room,
+    client_id: str | None,
+    service: Callable[[], tuple[Message, bool]],
+) -> Reply:
+    try:
+        result: tuple[Message, bool] | ChatError = service()
+    except ChatError as error:
+        result = error
+    return _answer(result, protocol.UPDATE, room, client_id)
+
+
+def _answer(
+    result: tuple[Message, bool] | ChatError,
+    kind: str,
+    room: Room,
+    client_id: str | None,
+) -> Reply:
+    """Return the sender's own reply to a command's ``result``."""
+    if isinstance(result, ChatError):
+        result.client_id = client_id or result.client_id
+        result.room = room.slug
+        return protocol.error_frame(result)
+    message, changed = result
+    if changed:
+        return None  # The broadcast, carrying the client_id, answers.
+    # A retry, or a change already made: only the sender hears of it.
+    return protocol.change_frame(
+        kind,
+        encoded_message(message, room_slug=room.slug),
+        room=room.slug,
+        seq=message.seq,
+        client_id=client_id,
+    )
+
+
+_HANDLERS: dict[type, Callable[..., Reply]] = {
+    protocol.Edit: _edit,
+    protocol.Delete: _delete,
+    protocol.React: _react,
+}
+
+
+def execute(
+    commands: list[tuple[Room, protocol.RoomCommand]],
+    session_key: str | None,
+    language: str,
+) -> list[Reply]:
+    """
+    Carry out ``commands`` (each with its room) in order; return each one's
+    reply to the sender alone.
+
+    Consecutive posts to one room are stored together, in one transaction.
+    """
+    with translation.override(language):
+        # The login is checked again for every batch: it may have ended
+        # since the socket opened (logout, password change, deactivation).
+        user = session_user(session_key)
+        replies: list[Reply] = []
+        for (room, kind), group in groupby(
+            commands, key=lambda pair: (pair[0], type(pair[1]))
+        ):
+            batch = [command for _room, command in group]
+            try:
+                if kind is protocol.SendMessage:
+                    replies.extend(_sends(room, user, batch))  # type: ignore[arg-type]
+                else:
+                    handler = _HANDLERS[kind]
+                    replies.extend(handler(room, user, command) for command in batch)
+            except ChatError as error:
+                # Refused as a whole (say, the login ended): each command
+                # gets its own error.
+                replies.extend(
+                    _answer(error, protocol.ERROR, room, command.client_id)
+                    for command in batch
+                )
+        return replies

@@ -1,0 +1,443 @@
+"""
+Posting, editing and deleting messages.
+
+Each function validates, stores in one transaction through the room's
+change stream (``stream.room_changes``), and publishes after the commit.
+The WebSocket consumer, the HTTP API, the pages and the admin all call these.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from chat import access
+from chat.exceptions import BadRequest, ChatError, Forbidden, TooLarge
+from chat.files import inspect_upload, safe_file_name
+from chat.formatting import render
+from chat.models import (
+    DELETED_AUTHOR_NAME,
+    Attachment,
+    Message,
+    Reaction,
+    Revision,
+    Room,
+)
+from chat.selectors import message_get, message_queryset
+from chat.services.common import (
+    Actor,
+    check_author,
+    check_rate,
+    clean_text,
+    delete_files,
+    users_named,
+)
+from chat.services.stream import LogLine, RoomChanges, room_changes
+
+logger = logging.getLogger("chat.services")
+
+
+def _new_message(
+    room: Room,
+    author: User,
+    text: str,
+    client_id: str | None,
+    users: dict[str, str],
+    reply_to: Message | None,
+) -> Message:
+    formatted = render(text, users=users)
+    message = Message(
+        room=room,
+        author=author,
+        author_name=author.shown_name,
+        text=text,
+        html=formatted.html,
+        mentions=formatted.mentions,
+        created=timezone.now(),
+        client_id=client_id,
+        reply_to=reply_to,
+    )
+    # A new message has no attachment or reactions yet: say so instead of
+    # letting its payload query for them.
+    Message.attachment.related.set_cached_value(message, None)
+    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}  # type: ignore[attr-defined]
+    return message
+
+
+def _existing(author: User, client_id: str | None) -> Message | None:
+    if client_id is None:
+        return None
+    return (
+        message_queryset()
+        .select_related("room")
+        .filter(author=author, client_id=client_id)
+        .first()
+    )
+
+
+def _reply_target(room: Room, reply_to: int | None) -> Message | None:
+    if reply_to is None:
+        return None
+    target = message_get(room=room, message_id=reply_to)
+    if target.deleted:
+        raise BadRequest(_("That message was deleted; it takes no replies."))
+    return target
+
+
+@dataclass(frozen=True)
+class Post:
+    """One message to post: its text, the sender's idempotency key, and the
+    id of the message it replies to."""
+
+    text: str
+    client_id: str | None = None
+    reply_to: int | None = None
+
+
+PostResult = tuple[Message, bool] | ChatError
+
+
+def messages_create(
+    *, room: Room, author: Actor, posts: list[Post]
+) -> list[PostResult]:
+    """
+    Post ``posts`` of one author to ``room`` in order; one result per post.
+
+    A result is (message, created) or the ChatError that refused the post.
+    Posts stored together share one transaction (one commit for a burst),
+    and each is broadcast after it. A repeat of a ``client_id`` the author
+    used before returns the stored message with ``created`` False.
+    """
+    author = check_author(author)
+    keys = [post.client_id for post in posts if post.client_id is not None]
+    known = {
+        message.client_id: message
+        for message in message_queryset()
+        .select_related("room")
+        .filter(author=author, client_id__in=keys)
+    }
+    results: list[PostResult | None] = [None] * len(posts)
+    first_of: dict[str, int] = {}
+    fresh: list[tuple[int, str, str | None, Message | None]] = []
+    for index, post in enumerate(posts):
+        try:
+            text = clean_text(post.text, allow_blank=False)
+            if post.client_id in known:
+                results[index] = (known[post.client_id], False)
+                continue
+            if post.client_id in first_of:
+                continue  # A repeat within this batch: settled below.
+            target = _reply_target(room, post.reply_to)
+            check_rate(author)
+        except ChatError as error:
+            results[index] = error
+            continue
+        if post.client_id is not None:
+            first_of[post.client_id] = index
+        fresh.append((index, text, post.client_id, target))
+    if fresh:
+        # Looked up before the room is locked: the lock is held for storing.
+        users = users_named([text for _index, text, _key, _target in fresh])
+        try:
+            with room_changes(room) as changes:
+                for index, text, client_id, target in fresh:
+                    message = _new_message(
+                        changes.room, author, text, client_id, users, target
+                    )
+                    changes.add(message, client_id=client_id, log=_log_line(message))
+                    results[index] = (message, True)
+        except IntegrityError:
+            # A concurrent retry of one of these client_ids won the race.
+            if len(fresh) > 1:
+                for index, text, client_id, target in fresh:
+                    post = Post(text, client_id, target.pk if target else None)
+                    results[index] = messages_create(
+                        room=room, author=author, posts=[post]
+                    )[0]
+            else:
+                existing = _existing(author, fresh[0][2])
+                if existing is None:
+                    raise
+                results[fresh[0][0]] = (existing, False)
+    for index, post in enumerate(posts):
+        if results[index] is None:
+            first = results[first_of[post.client_id]]  # type: ignore[index]
+            results[index] = (first[0], False) if isinstance(first, tuple) else first
+    return results  # type: ignore[return-value]
+
+
+def _log_line(message: Message) -> LogLine:
+    def line() -> tuple[object, ...]:
+        author = message.author.username if message.author else None
+        return (
+            "message %s in %s by %s: %r",
+            *(message.pk, message.room.slug, author, message.text),
+        )
+
+    return line
+
+
+def message_create(
+    *,
+    room: Room,
+    author: Actor,
+    text: str,
+    client_id: str | None = None,
+    reply_to: int | None = None,
+) -> tuple[Message, bool]:
+    """
+    Post ``text`` to ``room`` and broadcast it; return (message, created).
+
+    A repeat of a ``client_id`` the author used before returns the stored
+    message with ``created`` False and stores and broadcasts nothing.
+    """
+    [result] = messages_create(
+        room=room, author=author, posts=[Post(text, client_id, reply_to)]
+    )
+    if isinstance(result, ChatError):
+        raise result
+    return result
+
+
+def attachment_create(
+    *,
+    room: Room,
+    author: Actor,
+    upload: UploadedFile,
+    text: str = "",
+    client_id: str | None = None,
+    reply_to: int | None = None,
+) -> tuple[Message, bool]:
+    """Share ``upload`` in ``room`` as a message with optional ``text``."""
+    author = check_author(author)
+    text = clean_text(text, allow_blank=True)
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size is None or upload.size > limit:
+        raise TooLarge(
+            _("Files are limited to %(limit)d MiB.") % {"limit": settings.MAX_UPLOAD_MB}
+        )
+    if upload.size == 0:
+        raise BadRequest(_("The file is empty."))
+    existing = _existing(author, client_id)
+    if existing is not None:
+        return existing, False
+    target = _reply_target(room, reply_to)
+    check_rate(author)
+    inspected = inspect_upload(upload)
+    attachment = Attachment(
+        name=safe_file_name(upload.name or ""),
+        size=upload.size,
+        content_type=inspected.content_type,
+    )
+    # Files are written before the transaction and removed if it fails, so
+    # a stored attachment never points at a missing file.
+    attachment.file.save("upload", upload, save=False)
+    if inspected.thumbnail is not None:
+        attachment.thumbnail.save("thumbnail", inspected.thumbnail, save=False)
+    users = users_named([text])  # Before the lock, as for messages.
+    try:
+        with room_changes(room) as changes:
+            message = _new_message(changes.room, author, text, client_id, users, target)
+            changes.add(
+                message,
+                client_id=client_id,
+                log=lambda: (
+                    "upload %s in %s by %s: %r (%s, %d bytes)",
+                    *(message.pk, room.slug, author.username, attachment.name),
+                    *(attachment.content_type, attachment.size),
+                ),
+            )
+            attachment.message = message
+            attachment.save()
+            Message.attachment.related.set_cached_value(message, attachment)
+    except Exception:
+        delete_files([attachment])
+        existing = _existing(author, client_id)
+        if existing is not None:
+            return existing, False
+        raise
+    return message, True
+
+
+def _own_message(room: Room, actor: Actor, message_id: int) -> tuple[User, Message]:
+    user = check_author(actor)
+    message = message_get(room=room, message_id=message_id)
+    if message.deleted:
+        raise BadRequest(_("That message was deleted."))
+    if not access.can_edit(user, message):
+        raise Forbidden(_("You can only edit your own messages."))
+    return user, message
+
+
+def message_edit(
+    *,
+    room: Room,
+    editor: Actor,
+    message_id: int,
+    text: str,
+    client_id: str | None = None,
+) -> tuple[Message, bool]:
+    """
+    Replace the text of the author's message ``message_id``; return the
+    message and whether it changed.
+
+    The earlier text is kept as a Revision; the message's replies change
+    too (their quote follows the original). Text equal to the current one
+    stores and broadcasts nothing.
+    """
+    user, message = _own_message(room, editor, message_id)
+    window = settings.EDIT_WINDOW_MINUTES
+    if window is not None and timezone.now() - message.created > timedelta(
+        minutes=window
+    ):
+        raise Forbidden(
+            _("Messages can be edited for %(minutes)s minutes after posting.")
+            % {"minutes": f"{window:g}"}
+        )
+    text = clean_text(text, allow_blank=_has_attachment(message))
+    if text == message.text:
+        return message, False
+    check_rate(user)
+    users = users_named([text])
+    now = timezone.now()
+    with room_changes(room) as changes:
+        # Read again under the lock: a concurrent edit or delete won.
+        message = message_get(room=changes.room, message_id=message_id)
+        if message.deleted:
+            raise BadRequest(_("That message was deleted."))
+        Revision.objects.create(
+            message=message,
+            text=message.text,
+            written=message.edited or message.created,
+            replaced=now,
+        )
+        formatted = render(text, users=users)
+        message.text, message.html = text, formatted.html
+        message.mentions, message.edited = formatted.mentions, now
+        changes.add(
+            message,
+            fields=("text", "html", "mentions", "edited"),
+            client_id=client_id,
+            log=lambda: (
+                "edit %s in %s by %s: %r",
+                *(message_id, room.slug, user.username, text),
+            ),
+        )
+        _requote(changes, message)
+    return message, True
+
+
+def _has_attachment(message: Message) -> bool:
+    try:
+        return message.attachment is not None
+    except Attachment.DoesNotExist:
+        return False
+
+
+def _requote(changes: RoomChanges, message: Message) -> None:
+    """Give ``message``'s replies a change of their own: their quote changed."""
+    for reply in message_queryset().filter(reply_to=message).order_by("id"):
+        reply.reply_to = message
+        changes.add(reply)
+
+
+def message_delete(
+    *, room: Room, actor: Actor, message_id: int, client_id: str | None = None
+) -> tuple[Message, bool]:
+    """
+    Make ``message_id`` a tombstone; return it and whether it changed.
+
+    Authors delete their own messages, staff anyone's. The text, revisions,
+    reactions and attachment go in the transaction (the files after the
+    commit); the message stays, deleted, so that replies keep their anchor.
+    """
+    user = check_author(actor)
+    message = message_get(room=room, message_id=message_id)
+    if not access.can_delete(user, message):
+        raise Forbidden(_("You can only delete your own messages."))
+    if message.deleted:
+        return message, False
+    with room_changes(room) as changes:
+        message = message_get(room=changes.room, message_id=message_id)
+        if message.deleted:
+            return message, False
+        _tombstone(
+            changes,
+            message,
+            client_id=client_id,
+            log=lambda: (
+                "delete %s in %s by %s",
+                *(message_id, room.slug, user.username),
+            ),
+        )
+    return message, True
+
+
+def _tombstone(
+    changes: RoomChanges,
+    message: Message,
+    *,
+    log: LogLine | None,
+    client_id: str | None = None,
+) -> None:
+    attachments = list(Attachment.objects.filter(message=message))
+    Attachment.objects.filter(message=message).delete()
+    Revision.objects.filter(message=message).delete()
+    Reaction.objects.filter(message=message).delete()
+    message.text = message.html = ""
+    message.mentions = []
+    message.deleted = True
+    Message.attachment.related.set_cached_value(message, None)
+    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}  # type: ignore[attr-defined]
+    changes.add(
+        message,
+        fields=("text", "html", "mentions", "deleted"),
+        client_id=client_id,
+        log=log,
+    )
+    _requote(changes, message)
+    if attachments:
+        transaction.on_commit(lambda: delete_files(attachments), robust=True)
+
+
+def messages_disown(*, author: User) -> int:
+    """
+    Keep ``author``'s messages without them; return how many there are.
+
+    For an account about to be deleted, in the deleting transaction: the
+    messages lose their author and read as from DELETED_AUTHOR_NAME, their
+    files go, and so do the author's reactions. Each changed message is a
+    change of its room's stream, so open pages and caches follow.
+    """
+    with transaction.atomic():
+        authored = Message.objects.filter(author=author)
+        touched = set(authored.values_list("pk", flat=True)) | set(
+            Reaction.objects.filter(user=author).values_list("message_id", flat=True)
+        )
+        attachments = list(Attachment.objects.filter(message__author=author))
+        Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+        Reaction.objects.filter(user=author).delete()
+        # The client_ids go too: nobody can retry as an author who is gone.
+        count = authored.update(
+            author=None, author_name=DELETED_AUTHOR_NAME, client_id=None
+        )
+        # Replies quote their original's author: they change too.
+        changed = message_queryset().filter(Q(pk__in=touched) | Q(reply_to__in=touched))
+        by_room: dict[int, list[Message]] = {}
+        for message in changed.order_by("id"):
+            by_room.setdefault(message.room_id, []).append(message)
+        for room in Room.objects.filter(pk__in=by_room).order_by("pk"):
+            with room_changes(room) as changes:
+                for message in by_room[room.pk]:
+                    changes.add(message)
+        transaction.on_commit(lambda: delete_files(attachments), robust=True)
+    return count

@@ -1,0 +1,80 @@
+"""Reacting to messages with emoji."""
+
+from __future__ import annotations
+
+import emoji as emoji_data
+from django.db import IntegrityError
+from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext as _
+
+from chat.exceptions import BadRequest
+from chat.models import EMOJI_MAX_LENGTH, Message, Reaction, Room
+from chat.selectors import REACTIONS, message_get
+from chat.services.common import Actor, check_author, check_rate
+from chat.services.stream import room_changes
+
+
+def clean_emoji(value: object) -> str:
+    """Return ``value`` if it is one emoji, or raise BadRequest."""
+    # The emoji package knows every emoji of current Unicode, with skin
+    # tones, flags and joined sequences; a second one or any text fails.
+    if (
+        not isinstance(value, str)
+        or len(value) > EMOJI_MAX_LENGTH
+        or not emoji_data.is_emoji(value)
+    ):
+        raise BadRequest(_("A reaction is one emoji."))
+    return value
+
+
+def reaction_set(
+    *,
+    room: Room,
+    user: Actor,
+    message_id: int,
+    emoji: str,
+    on: bool,
+    client_id: str | None = None,
+) -> tuple[Message, bool]:
+    """
+    Put ``user``'s ``emoji`` on message ``message_id`` (``on``) or take it
+    off; return the message and whether it changed.
+
+    Idempotent: putting on a reaction that is there, or taking off one that
+    is not, stores and broadcasts nothing.
+    """
+    reactor = check_author(user)
+    emoji = clean_emoji(emoji)
+    message = message_get(room=room, message_id=message_id)
+    if message.deleted:
+        raise BadRequest(_("That message was deleted."))
+    if _has(message, reactor.pk, emoji) == on:
+        return message, False
+    check_rate(reactor)
+    try:
+        with room_changes(room) as changes:
+            message = message_get(room=changes.room, message_id=message_id)
+            if message.deleted:
+                raise BadRequest(_("That message was deleted."))
+            mine = Reaction.objects.filter(message=message, user=reactor, emoji=emoji)
+            if on:
+                if mine.exists():
+                    return message, False
+                Reaction.objects.create(message=message, user=reactor, emoji=emoji)
+            elif not mine.delete()[0]:
+                return message, False
+            # The payload shows every reaction: read them again.
+            message._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+            prefetch_related_objects([message], REACTIONS)
+            changes.add(message, client_id=client_id)
+    except IntegrityError:
+        # The same reaction, put on concurrently, won: nothing to change.
+        return message_get(room=room, message_id=message_id), False
+    return message, True
+
+
+def _has(message: Message, user_id: int, emoji: str) -> bool:
+    return any(
+        reaction.user_id == user_id and reaction.emoji == emoji
+        for reaction in message.reactions.all()
+    )

@@ -1,0 +1,154 @@
+"""
+A socket's following of one room: what it has seen, and its catch-up.
+
+A Subscription is the hub's Listener for one (socket, room). It remembers
+the room's change the client has reached (``seen``), skips changes at or
+below it, and holds the room's live changes while the catch-up is read, so
+that the client gets the catch-up first and every change once, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat import protocol, selectors
+from chat.hub import Joined
+from chat.models import Room
+from chat.payloads import Encoded, encoded_messages
+from chat.transport import Output
+
+# A catch-up longer than this comes as further frames after the history
+# frame, so that no frame grows without bound.
+HISTORY_FRAME_MAX = 100
+
+
+class Socket(Protocol):
+    """What a subscription needs of its socket."""
+
+    output: Output
+
+    def session_key(self) -> str | None: ...
+
+    def end_session(self) -> None: ...
+
+
+class Subscription:
+    """One socket following one room; the hub's Listener."""
+
+    __slots__ = ("held", "room", "seen", "socket", "too_slow")
+
+    def __init__(
+        self, socket: Socket, room: Room, too_slow: Callable[[], None]
+    ) -> None:
+        self.socket = socket
+        self.room = room
+        self.too_slow = too_slow
+        # Changes at or below this seq are known to the client.
+        self.seen = 0
+        # Live changes that came while the catch-up was being read.
+        self.held: list[tuple[int | None, str, bytes]] | None = []
+
+    # What the hub calls ------------------------------------------------
+
+    def deliver(self, seq: int | None, frame: str, wire: bytes) -> None:
+        if seq is not None and seq <= self.seen:
+            return
+        if self.held is not None:
+            if len(self.held) >= settings.SOCKET_QUEUE_LIMIT:
+                self.too_slow()
+                return
+            self.held.append((seq, frame, wire))
+            return
+        self.socket.output.deliver(frame, wire)
+
+    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
+        if self.held is None and changes[0][0] > self.seen:
+            self.socket.output.deliver_many([frame for _, frame, _ in changes], wire)
+            return
+        for seq, frame, one in changes:
+            self.deliver(seq, frame, one)
+
+    def session_key(self) -> str | None:
+        return self.socket.session_key()
+
+    def end_session(self) -> None:
+        self.socket.end_session()
+
+    # Starting ----------------------------------------------------------
+
+    async def start(
+        self, joined: Joined, *, since: int | None, after: int | None
+    ) -> None:
+        """
+        Send the history (the latest page; the changes after ``since``; or
+        the messages after id ``after``), then the changes held meanwhile.
+        """
+        self.seen = max(joined.seq, since or 0)
+        output = self.socket.output
+        if since is not None:
+            await self._catch_up(_changes, since, joined.seq)
+        elif after is not None:
+            await self._catch_up(_newer, after, joined.last_id, seq=joined.seq)
+        else:
+            # The latest page, kept by the hub: no query per socket.
+            await output.send(joined.history)
+        held, self.held = self.held or [], None
+        for seq, frame, wire in held:
+            if seq is None or seq > self.seen:
+                output.deliver(frame, wire)
+
+    async def _catch_up(
+        self,
+        read: Callable[[Room, int, int], tuple[list[Encoded], int | None]],
+        start: int,
+        end: int,
+        seq: int | None = None,
+    ) -> None:
+        output = self.socket.output
+        slug = self.room.slug
+        page, more = await database_sync_to_async(read)(self.room, start, end)
+        # The history frame's seq is how far it brings the client: the end,
+        # or (when more follows) the last change it holds.
+        reached = seq if seq is not None else (page[-1].seq if more else end)
+        await output.send(
+            protocol.history_frame((m.message for m in page), room=slug, seq=reached)
+        )
+        kind = protocol.UPDATE if seq is None else protocol.MESSAGE
+        while more is not None:
+            page, more = await database_sync_to_async(read)(self.room, more, end)
+            for change in page:
+                await output.send(
+                    protocol.change_frame(
+                        kind,
+                        change.message,
+                        room=slug,
+                        seq=change.seq,
+                        client_id=change.client_id,
+                    )
+                )
+
+
+def _changes(room: Room, since: int, up_to: int) -> tuple[list[Encoded], int | None]:
+    """Return the next changes after ``since`` (up to ``up_to``), and the
+    seq to go on from if more may follow."""
+    changes = selectors.message_changes(
+        room=room, since=since, up_to=up_to, limit=HISTORY_FRAME_MAX
+    )
+    page = encoded_messages(changes, room_slug=room.slug)
+    more = len(page) == HISTORY_FRAME_MAX and page[-1].seq < up_to
+    return page, page[-1].seq if more else None
+
+
+def _newer(room: Room, after: int, up_to: int) -> tuple[list[Encoded], int | None]:
+    """Return the next messages after id ``after`` (up to id ``up_to``), and
+    the id to go on from if more may follow."""
+    messages = selectors.message_list(
+        room=room, after=after, up_to=up_to, limit=HISTORY_FRAME_MAX
+    )
+    page = encoded_messages(messages, room_slug=room.slug)
+    more = len(page) == HISTORY_FRAME_MAX and page[-1].id < up_to
+    return page, page[-1].id if more else None

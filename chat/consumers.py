@@ -173,6 +173,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             try:
                 command = protocol.parse_client_frame(text_data)
             except ChatError as error:
+                error.room = error.room or self.fixed_room
                 self.pending.append(protocol.error_frame(error))
             else:
                 self.pending.append(
@@ -215,6 +216,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 rooms.append((self._room_of(command), command))
             except ChatError as error:
                 error.client_id = command.client_id
+                error.room = command.room or self.fixed_room
                 refused[index] = protocol.error_frame(error)
         replies = iter(
             await database_sync_to_async(commands.execute)(

@@ -102,9 +102,11 @@ class RoomState:
         return Joined(seq, self.max_id, self.recent.history_frame(self.slug, seq))
 
 
-def _missing(room: Room, since: int) -> list[Encoded]:
+def _missing(room: Room, since: int, up_to: int | None) -> list[Encoded]:
     """Return the stored changes after ``since``, encoded, in seq order."""
-    changes = selectors.message_changes(room=room, since=since, limit=REPAIR_BATCH)
+    changes = selectors.message_changes(
+        room=room, since=since, up_to=up_to, limit=REPAIR_BATCH
+    )
     return encoded_messages(changes, room_slug=room.slug)
 
 
@@ -284,6 +286,11 @@ class Hub:
             state.repair = self.loop.create_task(self._repair(state, delay))
 
     async def _repair(self, state: RoomState, delay: float) -> None:
+        """
+        Fetch the stored changes the hub lacks: those before the first held
+        change (which then go out with their own client_id), or, with none
+        held, all that are newer than what was handed out.
+        """
         await state.ready.wait()
         if delay:
             await asyncio.sleep(delay)
@@ -292,8 +299,10 @@ class Hub:
         caught_up = 0
         try:
             while True:
+                lowest = state.sequencer.lowest_held()
+                up_to = None if lowest is None else lowest - 1
                 missing = await database_sync_to_async(_missing)(
-                    state.room, state.delivered
+                    state.room, state.delivered, up_to
                 )
                 for change in missing:
                     if state.sequencer.take({"seq": change.seq}):
@@ -303,7 +312,14 @@ class Hub:
                             change = change._replace(client_id=None)
                         self._send(state, change)
                 caught_up += len(missing)
-                if len(missing) < REPAIR_BATCH:
+                if len(missing) == REPAIR_BATCH:
+                    continue
+                if up_to is None:
+                    break
+                state.sequencer.reach(up_to)
+                ready, _rest = state.sequencer.drain()
+                self._hand_out(state, ready, Repair.NONE)
+                if not state.sequencer.waiting:
                     break
             if caught_up:
                 logger.warning(
@@ -311,8 +327,6 @@ class Hub:
                     state.slug,
                     caught_up,
                 )
-            ready, _rest = state.sequencer.drain()
-            self._hand_out(state, ready, Repair.NONE)
         except Exception:
             logger.exception("room %s: could not fetch missed changes", state.slug)
         finally:

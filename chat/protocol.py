@@ -161,7 +161,11 @@ def _send(data: dict[str, Any], room: str | None, key: str | None) -> SendMessag
         room=room,
         text=_text(data, key),
         client_id=key,
-        reply_to=None if reply_to is None else _number(reply_to, name="reply_to"),
+        reply_to=(
+            None
+            if reply_to is None
+            else _number(reply_to, name="reply_to", client_id=key)
+        ),
     )
 
 
@@ -171,7 +175,8 @@ def _edit(data: dict[str, Any], room: str | None, key: str | None) -> Edit:
 
 
 def _delete(data: dict[str, Any], room: str | None, key: str | None) -> Delete:
-    return Delete(room=room, id=_number(data.get("id"), name="id"), client_id=key)
+    message_id = _number(data.get("id"), name="id", client_id=key)
+    return Delete(room=room, id=message_id, client_id=key)
 
 
 def _react(data: dict[str, Any], room: str | None, key: str | None) -> React:
@@ -227,7 +232,11 @@ def parse_client_frame(text: str | None) -> Command:
     except BadRequest as error:
         error.client_id = client_id
         raise
-    return parse(data, room, client_id)
+    try:
+        return parse(data, room, client_id)
+    except ChatError as error:
+        error.room = room  # The room it named, when it named a good one.
+        raise
 
 
 def encode(frame: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ class RecentPage:
     def fill(self, messages: Iterable[tuple[int, str]]) -> None:
         """Start from ``messages``, oldest first."""
         self.messages.clear()
+        self._frames.clear()
         for message_id, message in messages:
             self.put(message_id, message)
 

@@ -51,6 +51,15 @@ class Sequencer:
         more, repair = self.drain()
         return [*ready, *more], repair
 
+    def lowest_held(self) -> int | None:
+        """Return the seq of the first held change, if any."""
+        return min(self.waiting) + 1 if self.waiting else None
+
+    def reach(self, seq: int) -> None:
+        """Count everything up to ``seq`` delivered: what of it is not stored
+        any more was changed again later, and those changes will follow."""
+        self.delivered = max(self.delivered, seq)
+
     def take(self, event: Event) -> list[Event]:
         """Deliver ``event`` (from the stored state) if it is news."""
         if event["seq"] <= self.delivered:

@@ -127,7 +127,8 @@ class Subscription:
                         change.message,
                         room=slug,
                         seq=change.seq,
-                        client_id=change.client_id,
+                        # A stored post keeps its key; a stored edit not.
+                        client_id=change.client_id if seq is not None else None,
                     )
                 )
 

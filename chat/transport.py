@@ -124,7 +124,8 @@ class Output:
         """Send a frame of this socket's own (history, a reply), in order."""
         if self.closed:
             return
-        if not self._idle():
+        if self.writer is not None or not self._idle():
+            # One send at a time: once there is a writer, it sends them all.
             self._enqueue(frame)
             return
         self.sending = True

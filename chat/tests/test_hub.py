@@ -14,7 +14,7 @@ from accounts.services import user_delete, user_end_other_sessions
 from chat import events, protocol
 from chat.hub import Hub, get_hub
 from chat.models import DELETED_AUTHOR_NAME, Room
-from chat.services import attachment_create, message_create
+from chat.services import attachment_create, message_create, message_edit
 from conftest import PASSWORD
 from tests.clients import until
 
@@ -127,6 +127,37 @@ class HubOrderTests:
         assert inbox.seqs == []
         await asyncio.sleep(0.8)
         assert inbox.seqs == [first, second, second + 1]
+        await hub.close()
+
+    async def test_a_held_change_keeps_its_client_id_through_a_repair(
+        self, room: Room, user: User
+    ) -> None:
+        """The sender's acknowledgement survives a hole in front of it."""
+        hub = Hub(asyncio.get_running_loop())  # Hears nothing by itself.
+        inbox = Inbox()
+        await hub.join(room, inbox)
+        message, _ = await database_sync_to_async(message_create)(
+            room=room, author=user, text="typo"
+        )
+        other, _ = await database_sync_to_async(message_create)(
+            room=room, author=user, text="other"
+        )
+        edited, _ = await database_sync_to_async(message_edit)(
+            room=room, editor=user, message_id=message.pk, text="fixed"
+        )
+        held = event(room, edited.seq, edited.seq - 1, message.pk)
+        held["message"] = protocol.encode({"id": message.pk, "text": "fixed"})
+        held["client_id"] = "edit-1"
+        hub.accept(held)  # The two posts before it never came.
+        assert await until(lambda: len(inbox.frames) == 2, 3)
+        frames = [json.loads(frame) for _, frame in inbox.frames]
+        # The first post was changed again since: only its newest state
+        # comes, after the second post, with the edit's client_id.
+        assert [(f["type"], f["seq"], f["client_id"]) for f in frames] == [
+            ("message", other.seq, None),
+            ("update", edited.seq, "edit-1"),
+        ]
+        assert frames[1]["message"]["text"] == "fixed"
         await hub.close()
 
 

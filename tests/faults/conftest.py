@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.needs import missing
-from tests.server import free_port
+from tests.server import ChatServer, free_port, processes
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 POSTGRES = os.environ.get("TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -103,6 +103,33 @@ def scale_out_env(redis_server: RedisServer, postgres_url: str) -> dict[str, str
         "DATABASE_URL": postgres_url,
         "SECRET_KEY": secrets.token_urlsafe(40),
     }
+
+
+# Rate limits off, warnings only: load, not abuse, and a readable log.
+QUIET = {"RATE_LIMITS": "off", "LOG_LEVEL": "WARNING"}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChatServer]:
+    """One server process, as `make run` starts it, on SQLite or PostgreSQL."""
+    env = dict(QUIET)
+    if request.param == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    server = ChatServer(tmp_path, **env)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_servers(
+    tmp_path: Path, scale_out_env: dict[str, str]
+) -> Iterator[list[ChatServer]]:
+    """Two processes of one chat; they catch up on missed broadcasts within 1 s."""
+    with processes(
+        tmp_path, ("a", "b"), **scale_out_env, HEARTBEAT_SECONDS="1"
+    ) as servers:
+        yield servers
 
 
 @pytest.fixture

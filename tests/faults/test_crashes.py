@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,19 +18,6 @@ from tests.faults.scenario import Room
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(420)
-
-QUIET = {"RATE_LIMITS": "off", "LOG_LEVEL": "WARNING"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    env = dict(QUIET)
-    if request.param == "postgres":
-        env["DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    server = ChatServer(tmp_path, **env)
-    server.start()
-    yield server
-    server.stop()
 
 
 class KillTests:

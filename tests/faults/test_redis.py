@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,20 +10,9 @@ import pytest
 from tests.clients import until
 from tests.faults.conftest import RedisServer
 from tests.faults.scenario import Room
-from tests.server import ChatServer, processes
+from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def two_servers(
-    tmp_path: Path, scale_out_env: dict[str, str]
-) -> Iterator[list[ChatServer]]:
-    # Catch up on missed broadcasts within a second.
-    with processes(
-        tmp_path, ("a", "b"), **scale_out_env, HEARTBEAT_SECONDS="1"
-    ) as servers:
-        yield servers
 
 
 class RedisRestartTests:

@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from accounts.models import User
+from chat import protocol, services
+from chat.commands import execute
+from chat.models import Message, Room
+
+
+def session_key(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    key = client.session.session_key
+    assert key is not None
+    return key
+
+
+def post(room: Room, user: User, text: str) -> Message:
+    message, _ = services.message_create(room=room, author=user, text=text)
+    return message
+
+
+def send(text: str, client_id: str | None = None) -> protocol.SendMessage:
+    return protocol.SendMessage(room=None, text=text, client_id=client_id)
+
+
+def edit(message: Message, text: str, client_id: str = "e-1") -> protocol.Edit:
+    return protocol.Edit(room=None, id=message.pk, text=text, client_id=client_id)
+
+
+def delete(message_id: int, client_id: str = "d-1") -> protocol.Delete:
+    return protocol.Delete(room=None, id=message_id, client_id=client_id)
+
+
+def react(
+    message: Message, emoji: str = "👍", on: bool = True, client_id: str = "r-1"
+) -> protocol.React:
+    return protocol.React(
+        room=None, id=message.pk, emoji=emoji, on=on, client_id=client_id
+    )
+
+
+def run(
+    room: Room, key: str | None, *commands: protocol.RoomCommand, language: str = "en"
+) -> list[dict[str, Any] | None]:
+    replies = execute([(room, command) for command in commands], key, language)
+    return [None if reply is None else json.loads(reply) for reply in replies]
+
+
+@pytest.fixture
+def key(user: User) -> str:
+    return session_key(user)
+
+
+class ExecuteChangeTests:
+    def test_a_change_is_answered_by_its_broadcast_alone(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        message = post(room, user, "typo")
+        assert run(room, key, edit(message, "fixed")) == [None]
+        assert run(room, key, react(message)) == [None]
+        assert run(room, key, delete(message.pk)) == [None]
+        stored = Message.objects.get(pk=message.pk)
+        assert stored.deleted is True
+
+    def test_a_change_that_changes_nothing_is_answered_to_the_sender(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        message = post(room, user, "same")
+        [reply] = run(room, key, edit(message, "same", client_id="e-9"))
+        assert reply is not None
+        assert reply["type"] == "update"
+        assert (reply["room"], reply["client_id"]) == (room.slug, "e-9")
+        assert reply["seq"] == message.seq == reply["message"]["seq"]
+        assert reply["message"]["text"] == "same"
+
+    def test_a_reaction_already_on_is_answered_with_the_message_as_it_is(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        message = post(room, user, "nice")
+        run(room, key, react(message))
+        [reply] = run(room, key, react(message, client_id="r-2"))
+        assert reply is not None
+        assert (reply["type"], reply["client_id"]) == ("update", "r-2")
+        assert reply["message"]["reactions"] == [
+            {"emoji": "👍", "count": 1, "users": ["alice"]}
+        ]
+
+    def test_deleting_a_deleted_message_is_answered_with_the_tombstone(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        message = post(room, user, "gone")
+        run(room, key, delete(message.pk))
+        [reply] = run(room, key, delete(message.pk, client_id="d-2"))
+        assert reply is not None
+        assert (reply["type"], reply["client_id"]) == ("update", "d-2")
+        assert reply["message"]["deleted"] is True
+
+    @pytest.mark.parametrize(
+        ("command", "code"),
+        [
+            ("edit others", "forbidden"),
+            ("delete others", "forbidden"),
+            ("edit unknown", "not_found"),
+            ("delete unknown", "not_found"),
+            ("react unknown", "not_found"),
+            ("react not an emoji", "bad_request"),
+            ("edit blank", "bad_request"),
+            ("edit too long", "too_large"),
+        ],
+    )
+    def test_a_refused_change_is_answered_with_an_error_naming_it(
+        self,
+        room: Room,
+        user: User,
+        other_user: User,
+        key: str,
+        command: str,
+        code: str,
+    ) -> None:
+        mine = post(room, user, "mine")
+        theirs = post(room, other_user, "theirs")
+        unknown = Message(pk=10**9)
+        commands: dict[str, protocol.RoomCommand] = {
+            "edit others": edit(theirs, "hacked", client_id="c-1"),
+            "delete others": delete(theirs.pk, client_id="c-1"),
+            "edit unknown": edit(unknown, "x", client_id="c-1"),
+            "delete unknown": delete(unknown.pk, client_id="c-1"),
+            "react unknown": react(unknown, client_id="c-1"),
+            "react not an emoji": react(mine, emoji="ok", client_id="c-1"),
+            "edit blank": edit(mine, "  ", client_id="c-1"),
+            "edit too long": edit(mine, "x" * 4001, client_id="c-1"),
+        }
+        [reply] = run(room, key, commands[command])
+        assert reply is not None
+        assert reply["type"] == "error"
+        assert (reply["code"], reply["client_id"], reply["room"]) == (
+            code,
+            "c-1",
+            room.slug,
+        )
+        assert reply["detail"]
+        texts = set(Message.objects.values_list("text", flat=True))
+        assert texts == {"mine", "theirs"}
+
+    def test_a_change_of_a_deleted_message_is_a_bad_request(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        message = post(room, user, "gone")
+        run(room, key, delete(message.pk))
+        for command in (edit(message, "back"), react(message)):
+            [reply] = run(room, key, command)
+            assert reply is not None
+            assert (reply["type"], reply["code"]) == ("error", "bad_request")
+
+
+class ExecuteLoginTests:
+    def test_a_guest_gets_auth_required_for_each_command(
+        self, room: Room, user: User
+    ) -> None:
+        message = post(room, user, "hello")
+        replies = run(
+            room,
+            None,
+            send("hi", "s-1"),
+            send("hi again", "s-2"),
+            edit(message, "x", client_id="e-1"),
+            react(message, client_id="r-1"),
+        )
+        assert [(r["code"], r["client_id"], r["room"]) for r in replies] == [
+            ("auth_required", "s-1", room.slug),
+            ("auth_required", "s-2", room.slug),
+            ("auth_required", "e-1", room.slug),
+            ("auth_required", "r-1", room.slug),
+        ]
+        assert Message.objects.count() == 1
+
+    def test_a_login_that_ended_since_the_socket_opened_is_refused(
+        self, room: Room, key: str
+    ) -> None:
+        Session.objects.filter(session_key=key).delete()
+        [reply] = run(room, key, send("still me?", "s-1"))
+        assert reply is not None
+        assert (reply["code"], reply["client_id"]) == ("auth_required", "s-1")
+        assert not Message.objects.exists()
+
+    def test_errors_speak_the_sockets_language(self, room: Room) -> None:
+        [english] = run(room, None, send("hi"))
+        [russian] = run(room, None, send("hi"), language="ru")
+        assert english is not None and russian is not None
+        assert russian["code"] == english["code"] == "auth_required"
+        assert russian["detail"] != english["detail"]
+
+
+class ExecuteOrderTests:
+    def test_replies_come_in_the_order_of_the_commands(
+        self, room: Room, user: User, other_user: User, key: str
+    ) -> None:
+        mine = post(room, user, "mine")
+        theirs = post(room, other_user, "theirs")
+        replies = run(
+            room,
+            key,
+            send("first", "s-1"),
+            edit(mine, "mine", client_id="e-1"),
+            delete(theirs.pk, client_id="d-1"),
+            send("second", "s-2"),
+            send("   ", "s-3"),
+        )
+        assert replies[0] is None
+        assert replies[1] is not None and replies[1]["type"] == "update"
+        assert replies[2] is not None and replies[2]["code"] == "forbidden"
+        assert replies[3] is None
+        assert replies[4] is not None
+        assert (replies[4]["code"], replies[4]["client_id"]) == ("bad_request", "s-3")
+        texts = list(Message.objects.order_by("id").values_list("text", flat=True))
+        assert texts == ["mine", "theirs", "first", "second"]
+
+    def test_a_repeat_within_a_burst_is_stored_once_and_answered_to_the_sender(
+        self, room: Room, key: str
+    ) -> None:
+        first, repeat = run(room, key, send("once", "k-1"), send("once", "k-1"))
+        assert first is None
+        assert repeat is not None
+        assert (repeat["type"], repeat["client_id"]) == ("message", "k-1")
+        assert repeat["message"]["text"] == "once"
+        assert Message.objects.count() == 1
+
+    def test_each_reply_names_the_room_of_its_command(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        other = services.room_create(name="Other", created_by=user)
+        here = post(room, user, "here")
+        there = post(other, user, "there")
+        replies = execute(
+            [
+                (room, edit(here, "here", client_id="a")),
+                (other, edit(there, "there", client_id="b")),
+                (other, edit(here, "wrong room", client_id="c")),
+            ],
+            key,
+            "en",
+        )
+        decoded = [json.loads(reply) for reply in replies if reply is not None]
+        assert [(r["room"], r["type"]) for r in decoded] == [
+            (room.slug, "update"),
+            (other.slug, "update"),
+            (other.slug, "error"),
+        ]
+        assert decoded[2]["code"] == "not_found"

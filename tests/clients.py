@@ -12,6 +12,7 @@ import asyncio
 import json
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,17 +110,13 @@ class Sender:
         return f"{self.name} #{n} at {time.time():.6f} {padding}".strip()
 
     async def run(self) -> None:
-        while len(self.acked) < self.count:
-            try:
-                async with connect(
-                    self.url,
-                    origin=self.origin,
-                    additional_headers={"Cookie": self.cookie},
-                ) as socket:
-                    await self._send_all(socket)
-            except CONNECT_ERRORS:
-                self.reconnects += 1
-                await asyncio.sleep(RETRY_SECONDS)
+        self.reconnects += await work_logged_in(
+            self.url,
+            self.origin,
+            self.cookie,
+            done=lambda: len(self.acked) >= self.count,
+            work=self._send_all,
+        )
 
     async def _send_all(self, socket: Any) -> None:
         frame = json.loads(await socket.recv())
@@ -147,6 +144,31 @@ class Sender:
                 self.errors.append(frame)
                 if frame.get("client_id") in in_flight:
                     raise ConnectionClosed(None, None)  # Retry it anew.
+
+
+async def work_logged_in(
+    url: str,
+    origin: Origin,
+    cookie: str,
+    *,
+    done: Callable[[], bool],
+    work: Callable[[Any], Awaitable[None]],
+) -> int:
+    """
+    Run ``work(socket)`` on a socket logged in with ``cookie`` until
+    ``done()``, connecting again after any failure; return how many times.
+    """
+    reconnects = 0
+    while not done():
+        try:
+            async with connect(
+                url, origin=origin, additional_headers={"Cookie": cookie}
+            ) as socket:
+                await work(socket)
+        except CONNECT_ERRORS:
+            reconnects += 1
+            await asyncio.sleep(RETRY_SECONDS)
+    return reconnects
 
 
 def stored_messages(base_url: str, slug: str = "general") -> list[dict[str, Any]]:

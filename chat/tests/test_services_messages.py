@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import User
-from chat import events, selectors, services
+from chat import selectors, services
 from chat.exceptions import (
     AuthRequired,
     BadRequest,
@@ -23,21 +22,8 @@ from chat.exceptions import (
 )
 from chat.models import DELETED_AUTHOR_NAME, Attachment, Message, Reaction, Room
 from chat.payloads import message_payload
+from chat.tests.conftest import Broadcasts
 from conftest import image_bytes
-
-Broadcasts = list[dict[str, Any]]
-
-
-@pytest.fixture
-def broadcasts(monkeypatch: pytest.MonkeyPatch) -> Broadcasts:
-    """Every change broadcast after a commit, with its message decoded."""
-    sent: Broadcasts = []
-
-    def record(**event: Any) -> None:
-        sent.append({**event, "message": json.loads(event["message"])})
-
-    monkeypatch.setattr(events, "change_broadcast", record)
-    return sent
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -8,24 +7,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
-from chat import events, selectors, services
+from chat import selectors, services
 from chat.exceptions import AuthRequired, BadRequest, NotFound, RateLimited
 from chat.models import Message, Reaction, Room
 from chat.payloads import message_payload
-
-Broadcasts = list[dict[str, Any]]
-
-
-@pytest.fixture
-def broadcasts(monkeypatch: pytest.MonkeyPatch) -> Broadcasts:
-    """Every change broadcast, with its message decoded."""
-    sent: Broadcasts = []
-
-    def record(**event: Any) -> None:
-        sent.append({**event, "message": json.loads(event["message"])})
-
-    monkeypatch.setattr(events, "change_broadcast", record)
-    return sent
+from chat.tests.conftest import Broadcasts
 
 
 @pytest.fixture

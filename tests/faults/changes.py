@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from tests.clients import CONNECT_ERRORS, RETRY_SECONDS
+from tests.clients import CONNECT_ERRORS, work_logged_in
 
 EMOJI = ["👍", "🎉", "❤️", "😂"]
 
@@ -150,17 +150,13 @@ class Actor:
         return frame
 
     async def run(self) -> None:
-        while len(self.done) < self.count:
-            try:
-                async with connect(
-                    self.url,
-                    origin=self.origin,
-                    additional_headers={"Cookie": self.cookie},
-                ) as socket:
-                    await self._act(socket)
-            except CONNECT_ERRORS:
-                self.reconnects += 1
-                await asyncio.sleep(RETRY_SECONDS)
+        self.reconnects += await work_logged_in(
+            self.url,
+            self.origin,
+            self.cookie,
+            done=lambda: len(self.done) >= self.count,
+            work=self._act,
+        )
 
     async def _act(self, socket: Any) -> None:
         history = json.loads(await socket.recv())

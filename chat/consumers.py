@@ -5,19 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation.trans_real import (
-    get_supported_language_variant,
-    parse_accept_lang_header,
-)
 
-from chat import commands, protocol, ratelimit, selectors
+from chat import commands, handshake, protocol, ratelimit, selectors
 from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
 from chat.hub import get_hub
 from chat.models import Room
@@ -33,32 +28,6 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_RATE_LIMITED = 4429
 CLOSE_LOGGED_OUT = 4401
 CLOSE_NOT_FOUND = 4404
-
-
-def _parse_resume(query_string: bytes) -> tuple[int | None, int | None]:
-    """Return the ``?since=`` seq and the ``?after=`` id of a room socket."""
-    query = parse_qs(query_string.decode("latin-1"))
-    since, after = (
-        protocol.parse_message_id(values[0], name=name)
-        if (values := query.get(name))
-        else None
-        for name in ("since", "after")
-    )
-    if since is not None and after is not None:
-        raise BadRequest(_("Give since or after, not both."))
-    return since, after
-
-
-def _language(headers: list[tuple[bytes, bytes]]) -> str:
-    """Return the UI language the browser asked for, as pages choose it."""
-    for name, value in headers:
-        if name == b"accept-language":
-            for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
-                try:
-                    return get_supported_language_variant(code)
-                except LookupError:
-                    continue
-    return translation.get_language() or "en"
 
 
 # Commands waiting on one socket are carried out together, up to this many.
@@ -99,13 +68,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.open = False
 
     async def connect(self) -> None:
-        self.language = _language(self.scope.get("headers", []))
+        self.language = handshake.language(self.scope)
         self.fixed_room = self.scope["url_route"]["kwargs"].get("slug")
         room: Room | None = None
         try:
             with translation.override(self.language):
                 await ratelimit.aenforce_connect(self.scope)
-                since, after = _parse_resume(self.scope.get("query_string", b""))
+                since, after = handshake.resume_point(self.scope)
                 if self.fixed_room is not None:
                     room = await self._find_room(self.fixed_room)
         except NotFound:
@@ -310,5 +279,4 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             return str(user.username)
-        client = self.scope.get("client") or ("?", 0)
-        return f"anonymous@{client[0]}"
+        return f"anonymous@{handshake.client_host(self.scope)}"

@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from chat.exceptions import RateLimited
+from chat.handshake import client_host
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +131,9 @@ def enforce_connect(scope: dict[str, Any]) -> None:
     Count one WebSocket handshake from the client address in ``scope``
     against RATE_LIMIT_CONNECTS; raise RateLimited if it is one too many.
     """
-    client = scope.get("client") or ("unknown", 0)
     enforce(
         "connects",
-        str(client[0]),
+        client_host(scope),
         settings.RATE_LIMIT_CONNECTS,
         _("Too many connections. Try again in %(seconds)d s."),
     )

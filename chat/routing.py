@@ -10,6 +10,7 @@ from django.urls import re_path
 from chat import ratelimit
 from chat.consumers import ChatConsumer
 from chat.exceptions import RateLimited
+from chat.handshake import client_host
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,10 @@ async def refuse_unknown_path(scope: dict[str, Any], receive: Any, send: Any) ->
     except RateLimited:
         pass
     else:
-        client = scope.get("client") or ("unknown", 0)
         logger.info(
             "no WebSocket route for %r from %s",
             scope.get("path", "")[:LOGGED_PATH_MAX],
-            client[0],
+            client_host(scope),
         )
     await send({"type": "websocket.close"})
 

@@ -10,13 +10,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 
-from chat import commands, handshake, protocol, ratelimit, selectors
+from chat import commands, handshake, protocol, ratelimit
 from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
-from chat.hub import get_hub
 from chat.models import Room
-from chat.subscriptions import Subscription
+from chat.subscriptions import Following
 from chat.transport import SEND_KEY, DirectWriter, Output
 
 logger = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.output = Output(
             self._send_text, self._too_slow, settings.SOCKET_QUEUE_LIMIT
         )
-        self.subscriptions: dict[str, Subscription] = {}
+        self.following = Following(self, self._too_slow, fixed=None)
         # The client's frames not yet answered, in order: commands, or
         # ready replies (errors of frames that did not parse).
         self.pending: list[protocol.Command | str] = []
@@ -70,13 +68,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.language = handshake.language(self.scope)
         self.fixed_room = self.scope["url_route"]["kwargs"].get("slug")
+        self.following.fixed = self.fixed_room
         room: Room | None = None
         try:
             with translation.override(self.language):
                 await ratelimit.aenforce_connect(self.scope)
                 since, after = handshake.resume_point(self.scope)
                 if self.fixed_room is not None:
-                    room = await self._find_room(self.fixed_room)
+                    room = await self.following.find(self.fixed_room)
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -98,40 +97,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             DirectWriter.behind(self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT)
         )
         if room is not None:
-            await self._follow(room, since=since, after=after)
+            await self.following.follow(room, since=since, after=after)
 
     async def disconnect(self, code: int) -> None:
         self.output.close()
         if self.worker is not None:
             self.worker.cancel()
-        await self._leave_all(code)
-
-    async def _leave_all(self, code: int) -> None:
         self.open = False
-        subscriptions, self.subscriptions = self.subscriptions, {}
-        for slug, subscription in subscriptions.items():
-            await get_hub().leave(slug, subscription)
-            logger.info("leave %s by %s (%s)", slug, self._who(), code)
-
-    async def _find_room(self, slug: str) -> Room:
-        return get_hub().room(slug) or await database_sync_to_async(selectors.room_get)(
-            slug=slug
-        )
-
-    async def _follow(
-        self, room: Room, *, since: int | None, after: int | None = None
-    ) -> None:
-        subscription = Subscription(self, room, self._too_slow)
-        self.subscriptions[room.slug] = subscription
-        joined = await get_hub().join(room, subscription)
-        logger.info("join %s by %s", room.slug, self._who())
-        await subscription.start(joined, since=since, after=after)
-
-    async def _unfollow(self, slug: str) -> None:
-        subscription = self.subscriptions.pop(slug, None)
-        if subscription is not None:
-            await get_hub().leave(slug, subscription)
-            logger.info("leave %s by %s (unsubscribed)", slug, self._who())
+        await self.following.leave_all(code)
 
     # Frames from the client ----------------------------------------------
 
@@ -166,7 +139,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if isinstance(first, str):
                 await self.output.send(first)
             elif isinstance(first, protocol.Subscribe | protocol.Unsubscribe):
-                await self._subscription_command(first)
+                with translation.override(self.language):
+                    await self.following.answer(first)
             elif not isinstance(first, protocol.Ping):
                 batch = [first]
                 while (
@@ -182,7 +156,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         refused: dict[int, str] = {}
         for index, command in enumerate(batch):
             try:
-                rooms.append((self._room_of(command), command))
+                with translation.override(self.language):
+                    room = self.following.room_of(command.room)
+                rooms.append((room, command))
             except ChatError as error:
                 error.client_id = command.client_id
                 error.room = command.room or self.fixed_room
@@ -198,48 +174,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             reply = refused[index] if index in refused else next(replies)
             if reply is not None:
                 await self.output.send(reply)
-
-    def _room_of(self, command: protocol.RoomCommand) -> Room:
-        slug = command.room or self.fixed_room
-        with translation.override(self.language):
-            if slug is None:
-                raise BadRequest(_('Name the "room" of the command.'))
-            if self.fixed_room is not None and slug != self.fixed_room:
-                raise BadRequest(_("This socket follows one room; use /ws/ for more."))
-            subscription = self.subscriptions.get(slug)
-            if subscription is None:
-                raise BadRequest(_("Subscribe to the room first."))
-        return subscription.room
-
-    async def _subscription_command(
-        self, command: protocol.Subscribe | protocol.Unsubscribe
-    ) -> None:
-        with translation.override(self.language):
-            try:
-                if self.fixed_room is not None:
-                    raise BadRequest(
-                        _("This socket follows one room; use /ws/ for more.")
-                    )
-                if isinstance(command, protocol.Unsubscribe):
-                    await self._unfollow(command.room)
-                    await self.output.send(protocol.unsubscribed_frame(command.room))
-                    return
-                if (
-                    command.room not in self.subscriptions
-                    and len(self.subscriptions) >= settings.SOCKET_MAX_ROOMS
-                ):
-                    raise BadRequest(
-                        _("A socket follows at most %(count)d rooms.")
-                        % {"count": settings.SOCKET_MAX_ROOMS}
-                    )
-                room = await self._find_room(command.room)
-            except ChatError as error:
-                error.room = command.room
-                await self.output.send(protocol.error_frame(error))
-                return
-        # Subscribing again starts over from the given point.
-        await self._unfollow(command.room)
-        await self._follow(room, since=command.since)
 
     # What subscriptions call ---------------------------------------------
 
@@ -264,18 +198,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def _cut_off(self, code: int, reason: str) -> None:
         if not self.open:
             return
-        logger.warning(
-            "closing %s in %s: %s", self._who(), ",".join(self.subscriptions), reason
-        )
+        rooms = ",".join(self.following.rooms)
+        logger.warning("closing %s in %s: %s", self.who(), rooms, reason)
         self.open = False
         self.output.close()
         self.closing = asyncio.get_running_loop().create_task(self._close(code))
 
     async def _close(self, code: int) -> None:
-        await self._leave_all(code)
+        await self.following.leave_all(code)
         await self.close(code=code)
 
-    def _who(self) -> str:
+    def who(self) -> str:
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             return str(user.username)

@@ -1,7 +1,9 @@
 """
-A socket's following of one room: what it has seen, and its catch-up.
+A socket's following of its rooms: what it has seen, and its catch-up.
 
-A Subscription is the hub's Listener for one (socket, room). It remembers
+``Following`` holds the rooms one socket follows and answers ``subscribe``
+and ``unsubscribe``. A Subscription is the hub's Listener for one (socket,
+room). It remembers
 the room's change the client has reached (``seen``), skips changes at or
 below it, and holds the room's live changes while the catch-up is read, so
 that the client gets the catch-up first and every change once, in order.
@@ -9,17 +11,22 @@ that the client gets the catch-up first and every change once, in order.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from chat import protocol, selectors
-from chat.hub import Joined
+from chat.exceptions import BadRequest, ChatError
+from chat.hub import Joined, get_hub
 from chat.models import Room
 from chat.payloads import Encoded, encoded_messages
 from chat.transport import Output
+
+logger = logging.getLogger("chat.consumers")
 
 # A catch-up longer than this comes as further frames after the history
 # frame, so that no frame grows without bound.
@@ -34,6 +41,88 @@ class Socket(Protocol):
     def session_key(self) -> str | None: ...
 
     def end_session(self) -> None: ...
+
+    def who(self) -> str: ...
+
+
+class Following:
+    """
+    The rooms one socket follows. A socket on ``/ws/rooms/<slug>/`` follows
+    that room (``fixed``) and no other; one on ``/ws/`` those it subscribes to.
+    """
+
+    def __init__(
+        self, socket: Socket, too_slow: Callable[[], None], fixed: str | None
+    ) -> None:
+        self.socket = socket
+        self.too_slow = too_slow
+        self.fixed = fixed
+        self.rooms: dict[str, Subscription] = {}
+
+    async def find(self, slug: str) -> Room:
+        """Return the room ``slug`` (no query if sockets here follow it)."""
+        return get_hub().room(slug) or await database_sync_to_async(selectors.room_get)(
+            slug=slug
+        )
+
+    def room_of(self, slug: str | None) -> Room:
+        """Return the followed room a command names (or the fixed one)."""
+        slug = slug or self.fixed
+        if slug is None:
+            raise BadRequest(_('Name the "room" of the command.'))
+        if self.fixed is not None and slug != self.fixed:
+            raise BadRequest(_("This socket follows one room; use /ws/ for more."))
+        subscription = self.rooms.get(slug)
+        if subscription is None:
+            raise BadRequest(_("Subscribe to the room first."))
+        return subscription.room
+
+    async def follow(
+        self, room: Room, *, since: int | None, after: int | None = None
+    ) -> None:
+        """Follow ``room``: its history (from ``since`` or ``after``), then live."""
+        subscription = Subscription(self.socket, room, self.too_slow)
+        self.rooms[room.slug] = subscription
+        joined = await get_hub().join(room, subscription)
+        logger.info("join %s by %s", room.slug, self.socket.who())
+        await subscription.start(joined, since=since, after=after)
+
+    async def unfollow(self, slug: str, why: object = "unsubscribed") -> None:
+        subscription = self.rooms.pop(slug, None)
+        if subscription is not None:
+            await get_hub().leave(slug, subscription)
+            logger.info("leave %s by %s (%s)", slug, self.socket.who(), why)
+
+    async def leave_all(self, why: object) -> None:
+        for slug in list(self.rooms):
+            await self.unfollow(slug, why)
+
+    async def answer(self, command: protocol.Subscribe | protocol.Unsubscribe) -> None:
+        """Carry out a ``subscribe`` or ``unsubscribe`` frame, answering it."""
+        output = self.socket.output
+        try:
+            if self.fixed is not None:
+                raise BadRequest(_("This socket follows one room; use /ws/ for more."))
+            if isinstance(command, protocol.Unsubscribe):
+                await self.unfollow(command.room)
+                await output.send(protocol.unsubscribed_frame(command.room))
+                return
+            if (
+                command.room not in self.rooms
+                and len(self.rooms) >= settings.SOCKET_MAX_ROOMS
+            ):
+                raise BadRequest(
+                    _("A socket follows at most %(count)d rooms.")
+                    % {"count": settings.SOCKET_MAX_ROOMS}
+                )
+            room = await self.find(command.room)
+        except ChatError as error:
+            error.room = command.room
+            await output.send(protocol.error_frame(error))
+            return
+        # Subscribing again starts over from the given point.
+        await self.unfollow(command.room, "subscribed again")
+        await self.follow(room, since=command.since)
 
 
 class Subscription:

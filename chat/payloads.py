@@ -7,8 +7,12 @@ message has exactly one shape wherever a client meets it.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
+
+import nh3
 
 from chat.models import DELETED_AUTHOR_NAME, Attachment, Message, Room
 from chat.protocol import encode
@@ -61,8 +65,14 @@ def message_payload(
 EXCERPT_LENGTH = 100
 
 
+# Where rendered blocks and lines end: a quote reads them as spaces.
+_BREAKS = re.compile(r"<(?:br|/p|/li|/pre|/blockquote)\b[^>]*>")
+
+
 def _quote(original: Message) -> dict[str, Any]:
-    text = " ".join(original.text.split())
+    # The words as the original shows them, without its Markdown.
+    words = html.unescape(nh3.clean(_BREAKS.sub(" ", original.html), tags=set()))
+    text = " ".join(words.split())
     if len(text) > EXCERPT_LENGTH:
         text = text[: EXCERPT_LENGTH - 1] + "…"
     return {

@@ -45,7 +45,6 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404 from None
     config = {
         "room": room.slug,
-        "socketPath": f"/ws/rooms/{room.slug}/",
         "messagesUrl": reverse("chat:message_list_api", kwargs={"slug": room.slug}),
         "uploadUrl": reverse("chat:attachment_upload_api", kwargs={"slug": room.slug}),
         "canWrite": request.user.is_authenticated,

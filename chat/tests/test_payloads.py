@@ -95,3 +95,35 @@ class MessagePayloadTests:
         Message.objects.filter(pk=message.pk).update(author=None, author_name="")
         message.refresh_from_db()
         assert message_payload(message)["author"] == DELETED_AUTHOR_NAME
+
+
+class ReplyQuoteTests:
+    def test_a_quote_reads_as_the_original_shows_without_markdown(
+        self, room: Room, user: User
+    ) -> None:
+        original, _ = message_create(
+            room=room,
+            author=user,
+            text="Who is in **today**?\n\n> a <b>quote</b>\n\n- one\n- two",
+        )
+        reply, _ = message_create(
+            room=room, author=user, text="me", reply_to=original.pk
+        )
+        quote = message_payload(reply)["reply_to"]
+        assert quote == {
+            "id": original.pk,
+            "author": "Alice",
+            "excerpt": "Who is in today? a <b>quote</b> one two",
+            "deleted": False,
+        }
+
+    def test_a_long_original_is_cut_to_100_characters(
+        self, room: Room, user: User
+    ) -> None:
+        original, _ = message_create(room=room, author=user, text="word " * 50)
+        reply, _ = message_create(
+            room=room, author=user, text="me", reply_to=original.pk
+        )
+        excerpt = message_payload(reply)["reply_to"]["excerpt"]
+        assert len(excerpt) == 100
+        assert excerpt.endswith("…")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import signal
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Dialog, expect
-from websockets.asyncio.client import connect
 
 from tests.e2e.pages import MESSAGES, live, message, send, sign_up
+from tests.e2e.sockets import post
 from tests.server import ChatServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -115,14 +112,7 @@ class ChatInBrowserTests:
         chat_server.stop()
         expect(page.locator('[data-chat-status][data-state="live"]')).to_have_count(0)
         chat_server.start()
-        cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
-        # Playwright's sync API owns this thread's event loop; the socket
-        # client gets a thread of its own.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(
-                asyncio.run,
-                post_over_socket(chat_server, cookie, ["while you were away"]),
-            ).result(timeout=30)
+        post(chat_server, context, ["while you were away"])
 
         live(page)
         expect(message(page, "while you were away")).to_have_count(1)
@@ -162,17 +152,3 @@ def sunset(path: Path) -> None:
         "RGB",
         (sky.point(lambda v: 255 - v // 3), sky.point(lambda v: 140 - v // 3), sky),
     ).save(path)
-
-
-async def post_over_socket(server: ChatServer, cookie: str, texts: list[str]) -> None:
-    async with connect(
-        f"{server.ws_url}/ws/rooms/general/",
-        origin=server.origin,
-        additional_headers={"Cookie": cookie},
-    ) as socket:
-        assert json.loads(await socket.recv())["type"] == "history"
-        for n, text in enumerate(texts):
-            await socket.send(
-                json.dumps({"type": "message", "text": text, "client_id": f"away-{n}"})
-            )
-            assert json.loads(await socket.recv())["message"]["text"] == text

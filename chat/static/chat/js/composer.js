@@ -1,29 +1,55 @@
-// The message box: Enter sends, Shift+Enter starts a new line.
+// The message box: Enter sends, Shift+Enter starts a new line. It writes a
+// new message, a reply (a "Replying to …" bar above it) or the new text of
+// one's own message ("Editing message"); Escape goes back to a new message,
+// and Up in an empty box edits one's last message.
 import { interpolate } from "./format.js";
 
 const MAX_HEIGHT_PX = 200;
 
 export class Composer {
-  // `onKey(event)` sees each key first and returns true to keep it.
-  constructor({ form, strings, maxLength, onSend, onKey = () => false }) {
+  // `onKey(event)` sees each key first and returns true to keep it;
+  // `onSend(text, context)` gets the text and what it is for (null, or
+  // {kind: "reply" | "edit", id}); `onEditLast()` asks to edit one's last
+  // message.
+  constructor({ form, strings, maxLength, onSend, onKey = () => false, onEditLast = () => {} }) {
     this.form = form;
     this.strings = strings;
     this.maxLength = maxLength;
     this.onSend = onSend;
+    this.onEditLast = onEditLast;
     this.textarea = form.querySelector("[data-composer-input]");
     this.error = form.querySelector("[data-composer-error]");
+    this.bar = form.querySelector("[data-composer-context]");
+    this.barLabel = form.querySelector("[data-composer-context-label]");
+    this.barDetail = form.querySelector("[data-composer-context-detail]");
     this.errorTimer = 0;
+    this.context = null;
+    // What was being written when an edit began, given back after it.
+    this.draft = "";
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
     });
+    form.querySelector("[data-composer-context-cancel]").addEventListener("click", () => {
+      this.cancel();
+      this.textarea.focus();
+    });
     this.textarea.addEventListener("keydown", (event) => {
       if (onKey(event)) return;
-      // Enter while an input method composes a word confirms the word.
-      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) {
+      if (event.isComposing || event.keyCode === 229) return;
+      if (event.key === "Escape" && this.context) {
+        event.preventDefault();
+        this.cancel();
         return;
       }
+      if (event.key === "ArrowUp" && this.textarea.value === "" && !this.context) {
+        event.preventDefault();
+        this.onEditLast();
+        return;
+      }
+      // Enter while an input method composes a word confirms the word.
+      if (event.key !== "Enter" || event.shiftKey) return;
       if (event.ctrlKey || event.altKey || event.metaKey) return;
       event.preventDefault();
       this.submit();
@@ -33,6 +59,53 @@ export class Composer {
 
   get value() {
     return this.textarea.value;
+  }
+
+  // Write a reply to, or the new text of, message ``id``: ``label`` and
+  // ``detail`` say which on the bar; an edit starts from ``text``, and may
+  // be left empty when ``allowEmpty`` (a message that carries a file).
+  begin({ kind, id, label, detail = "", text, allowEmpty = false }) {
+    if (this.context && this.context.kind === "edit") this.textarea.value = this.draft;
+    if (kind === "edit") {
+      this.draft = this.textarea.value;
+      this.textarea.value = text;
+    }
+    this.context = { kind, id, allowEmpty };
+    this.bar.dataset.kind = kind;
+    this.barLabel.textContent = label;
+    this.barDetail.textContent = detail;
+    this.barDetail.hidden = !detail;
+    this.bar.hidden = false;
+    this.autosize();
+    this.textarea.focus();
+    const end = this.textarea.value.length;
+    this.textarea.setSelectionRange(end, end);
+  }
+
+  // Back to writing a new message; an edit gives back the earlier draft.
+  cancel() {
+    if (!this.context) return;
+    if (this.context.kind === "edit") {
+      this.textarea.value = this.draft;
+      this.draft = "";
+      this.autosize();
+    }
+    this.context = null;
+    this.bar.hidden = true;
+    this.clearError();
+  }
+
+  // Message ``id`` is gone: stop replying to it (an edit of it keeps its
+  // text in the box, to copy from).
+  forget(id) {
+    if (!this.context || this.context.id !== id) return;
+    if (this.context.kind === "edit") {
+      this.context = null;
+      this.draft = "";
+      this.bar.hidden = true;
+    } else {
+      this.cancel();
+    }
   }
 
   // Take the text out of the box (for an upload that carries it).
@@ -53,7 +126,8 @@ export class Composer {
 
   submit() {
     const text = this.textarea.value;
-    if (text.trim() === "") {
+    const context = this.context;
+    if (text.trim() === "" && !(context && context.allowEmpty)) {
       this.textarea.focus();
       return;
     }
@@ -63,7 +137,8 @@ export class Composer {
     }
     this.clearError();
     this.take();
-    this.onSend(text);
+    this.cancel();
+    this.onSend(text, context);
     this.textarea.focus();
   }
 

@@ -3,17 +3,14 @@
 // a stored message's `html`, which the server rendered from its Markdown
 // and sanitized to a few inert tags (chat/formatting.py); renderFormatted
 // is the one place it enters the page.
+import { renderActions } from "./actions.js";
+import { button, el, inertBidi } from "./dom.js";
 import { formatFullDateTime, formatMessageTime, formatSize, parseDate } from "./format.js";
+import { renderReactions } from "./reactions.js";
+import { renderQuote } from "./replies.js";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'"»”’…]+$/;
-
-function el(tag, className, text) {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
-}
 
 // Cut punctuation that ends a sentence rather than the URL, keeping a ")"
 // that closes a "(" inside the URL (as in Wikipedia links).
@@ -168,17 +165,6 @@ function renderShell(author, username, created, strings) {
   return item;
 }
 
-// Explicit bidirectional embeddings, overrides and isolates (U+202A-202E,
-// U+2066-2069) can make "pay \u202Egpj.exe" read "pay exe.jpg". They are
-// dropped from what is shown (the stored text keeps them); right-to-left
-// letters need none of them and keep their direction, and dir="auto"
-// isolates each message so that its direction never leaks into the page.
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
-
-export function inertBidi(text) {
-  return text.replace(BIDI_CONTROLS, "");
-}
-
 function renderText(text) {
   const body = el("div", "message-text");
   body.dataset.messageText = "";
@@ -208,48 +194,88 @@ function renderFormatted(html, me) {
 
 // A message whose author deleted their account has no username; its name
 // is shown in the page's language.
-function shownAuthor(message, strings) {
+export function shownAuthor(message, strings) {
   if (message.username === null && strings.deletedUser) return strings.deletedUser;
   return String(message.author ?? "");
 }
 
-// A stored message from the server.
-export function renderMessage(message, options) {
-  const username = typeof message.username === "string" ? message.username : "";
-  const item = renderShell(
-    shownAuthor(message, options.strings),
-    username,
-    message.created,
-    options.strings,
-  );
-  item.dataset.messageId = String(message.id);
+// "edited", with when as its title.
+function renderEdited(iso, strings) {
+  const marker = el("span", "message-edited", strings.edited || "edited");
+  marker.dataset.messageEdited = "";
+  const date = parseDate(iso);
+  if (date) marker.title = formatFullDateTime(date);
+  return marker;
+}
+
+function renderBody(message, options) {
   if (typeof message.html === "string" && message.html) {
-    item.append(renderFormatted(message.html, options.me));
-    const mentioned = Array.isArray(message.mentions) ? message.mentions : [];
-    if (options.me && mentioned.includes(options.me)) item.classList.add("mentions-me");
-  } else if (message.text) {
-    // A server of an older contract sends no html: the text, linkified.
-    item.append(renderText(String(message.text)));
+    return renderFormatted(message.html, options.me);
   }
+  // A server of an older contract sends no html, and our own edit waiting
+  // for the server has none yet: the text, linkified.
+  return message.text ? renderText(String(message.text)) : null;
+}
+
+// A message as the server last described it. ``local`` tells what of ours
+// is still on its way: {state: "edit" | "delete" | null, status, emoji}
+// (the reactions waiting for an answer).
+export function renderMessage(message, options, local = {}) {
+  const { strings } = options;
+  const username = typeof message.username === "string" ? message.username : "";
+  const item = renderShell(shownAuthor(message, strings), username, message.created, strings);
+  item.dataset.messageId = String(message.id);
+  item.tabIndex = -1;
+  if (message.deleted) {
+    // A tombstone keeps the place of a message that replies may point to.
+    item.classList.add("is-deleted");
+    item.dataset.deleted = "";
+    const body = el("div", "message-text message-tombstone", strings.messageDeleted || "");
+    body.dataset.messageText = "";
+    item.append(body);
+    return item;
+  }
+  if (message.edited) item.querySelector(".message-meta").append(renderEdited(message.edited, strings));
+  if (message.reply_to) item.append(renderQuote(message.reply_to, strings));
+  const body = renderBody(message, options);
+  if (body) item.append(body);
+  const mentioned = Array.isArray(message.mentions) ? message.mentions : [];
+  if (options.me && mentioned.includes(options.me)) item.classList.add("mentions-me");
   if (message.attachment) item.append(renderAttachment(message.attachment, options));
+  const reactions = renderReactions(message.reactions, { ...options, waiting: local.emoji });
+  if (reactions) item.append(reactions);
+  if (local.state) {
+    item.classList.add("is-pending");
+    item.dataset.changePending = local.state;
+    item.append(renderStatus(local.status));
+  } else {
+    const actions = renderActions(message, options);
+    if (actions) item.append(actions);
+  }
   return item;
 }
 
+function renderStatus(text) {
+  const status = el("div", "message-status");
+  status.dataset.messageStatus = "";
+  if (text) status.append(el("span", "message-status-text", text));
+  return status;
+}
+
 // A message of ours the server has not confirmed yet.
-export function renderPending({ clientId, author, username, text, file, strings }) {
+export function renderPending({ clientId, author, username, text, file, replyTo, strings }) {
   const item = renderShell(author, username, new Date().toISOString(), strings);
   item.classList.add("is-pending");
   item.dataset.clientId = clientId;
   item.dataset.pending = "";
+  if (replyTo) item.append(renderQuote(replyTo, strings));
   if (text) item.append(renderText(text));
   if (file) {
     const box = el("div", "message-attachment");
     box.append(renderChip({ name: file.name, size: file.size }, null));
     item.append(box);
   }
-  const status = el("div", "message-status");
-  status.dataset.messageStatus = "";
-  item.append(status);
+  item.append(renderStatus(""));
   return item;
 }
 
@@ -263,9 +289,8 @@ export function setPendingStatus(item, { state, text, actions = [] }) {
   status.replaceChildren();
   if (text) status.append(el("span", "message-status-text", text));
   for (const action of actions) {
-    const button = el("button", "link-button", action.label);
-    button.type = "button";
-    button.addEventListener("click", action.run);
-    status.append(button);
+    const link = button("link-button", action.label);
+    link.addEventListener("click", action.run);
+    status.append(link);
   }
 }

@@ -1,14 +1,21 @@
 // Entry point of a room page: wires the socket, the message list, the
-// composer and uploads together.
+// composer, the message actions and uploads together.
+import { MessageActions } from "./actions.js";
 import { Composer } from "./composer.js";
 import { createDispatcher } from "./dispatch.js";
+import { LocalEcho } from "./echo.js";
 import { interpolate } from "./format.js";
+import { History } from "./history.js";
 import { newClientId } from "./ids.js";
 import { MentionCompleter } from "./mentions.js";
-import { renderPending, setPendingStatus } from "./render.js";
+import { ReactionPicker, followChips, reactedBy } from "./reactions.js";
+import { renderPending, setPendingStatus, shownAuthor } from "./render.js";
+import { followQuotes, quoteOf, showOriginal } from "./replies.js";
+import { foldSidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
 import { MessageStore } from "./store.js";
 import { Uploader } from "./upload.js";
+import { Writing } from "./writing.js";
 
 function readJson(id) {
   const element = document.getElementById(id);
@@ -24,6 +31,14 @@ function readJson(id) {
 const config = readJson("chat-config");
 const strings = readJson("chat-strings");
 const $ = (selector) => document.querySelector(selector);
+const room = config.room;
+
+// Who reads: a writer (logged in) or a guest; staff may delete any message.
+const composerForm = $("[data-composer]");
+const canWrite = Boolean(config.canWrite && composerForm);
+const me = composerForm ? composerForm.dataset.username || "" : "";
+const author = composerForm ? composerForm.dataset.author || "" : "";
+const canModerate = Boolean(composerForm && composerForm.dataset.staff === "true");
 
 // Connection status.
 const statusElement = $("[data-chat-status]");
@@ -32,183 +47,148 @@ function showStatus(state) {
   statusElement.textContent = strings[state] || state;
 }
 
-// The message list.
+// The message list, and its pages over HTTP.
+const list = $("[data-chat-messages]");
 const scroller = $("[data-chat-scroll]");
+const echo = new LocalEcho(me);
+const actions = new MessageActions({ list, run: {} });
 const store = new MessageStore({
-  list: $("[data-chat-messages]"),
+  list,
   scroller,
   pill: $("[data-new-messages]"),
   empty: $("[data-chat-empty]"),
-  renderOptions: {
-    canWrite: Boolean(config.canWrite),
-    strings,
-    // Mentions of the reader stand out.
-    me: $("[data-composer]")?.dataset.username || "",
-  },
+  echo,
+  renderOptions: { canWrite, strings, me, canModerate },
+  onChange: () => actions.ensureTabStop(),
+  onFillGap: (high, button) => pages.fillGap(high, button),
 });
-
-// Older pages.
-const olderButton = $("[data-load-older]");
-const historyStart = $("[data-history-start]");
-let hasMore = false;
-let loadingOlder = false;
-
-function setHasMore(value) {
-  hasMore = value;
-  olderButton.hidden = !value;
-  historyStart.hidden = value || store.byId.size === 0;
-}
-
-async function loadOlder() {
-  if (loadingOlder || !hasMore || store.minId === null) return;
-  loadingOlder = true;
-  olderButton.disabled = true;
-  olderButton.textContent = strings.loading;
-  const url = `${config.messagesUrl}?before=${store.minId}&limit=${config.pageSize}`;
-  try {
-    const response = await fetch(url, {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const data = await response.json();
-    const messages = Array.isArray(data.messages) ? data.messages : [];
-    store.merge(messages, { older: true });
-    setHasMore(messages.length >= config.pageSize);
-    olderButton.textContent = strings.loadOlder;
-  } catch (error) {
-    console.warn("chat: could not load older messages", error);
-    olderButton.textContent = strings.loadFailed;
-  } finally {
-    loadingOlder = false;
-    olderButton.disabled = false;
-  }
-}
-
-olderButton.addEventListener("click", loadOlder);
+const pages = new History({
+  url: config.messagesUrl,
+  pageSize: config.pageSize,
+  store,
+  strings,
+  olderButton: $("[data-load-older]"),
+  historyStart: $("[data-history-start]"),
+});
+pages.olderButton.addEventListener("click", () => pages.loadOlder());
 scroller.addEventListener("scroll", () => {
-  if (scroller.scrollTop < 40) loadOlder();
+  if (scroller.scrollTop < 40) pages.loadOlder();
 }, { passive: true });
 
-// The newest id received over the socket: a socket delivers a room's
-// messages in order, so everything up to it has been seen. Messages that
-// came another way (an upload's answer, an older page) do not count.
-let socketSeenId = null;
-let historyCount = 0;
-
-function sawOnSocket(message) {
-  const id = Number(message && message.id);
-  if (Number.isSafeInteger(id) && (socketSeenId === null || id > socketSeenId)) socketSeenId = id;
-}
-
-const composerForm = $("[data-composer]");
 let composer = null;
-const texts = new Map();
 
 function reportError(detail) {
   if (composer) composer.showError(detail, { timeout: 10000 });
   else console.warn("chat:", detail);
 }
 
+followQuotes(list, (id) => {
+  showOriginal(id, { store, load: (target) => pages.loadAround(target) }).catch((error) => {
+    console.warn("chat: could not show the original", error);
+    reportError(strings.originalMissing);
+  });
+});
+
+// Frames about another room (a socket may follow several) are not ours.
+const about = (frame) => !frame.room || frame.room === room;
+
 const dispatch = createDispatcher({
   history(frame) {
+    if (!about(frame)) return;
     const messages = Array.isArray(frame.messages) ? frame.messages : [];
-    messages.forEach(sawOnSocket);
-    store.merge(messages);
-    historyCount += 1;
-    if (historyCount === 1) {
-      // The first history is the latest page; a short one is all there is.
-      setHasMore(messages.length >= config.pageSize);
-      store.scrollToBottom();
-    } else {
-      setHasMore(hasMore);
-    }
+    // The first is the latest page; later ones bring what changed since.
+    if (store.seq === null) pages.started(messages);
+    else store.merge(messages);
+    store.sawSeq(frame.seq);
   },
   message(frame) {
-    if (!frame.message) return;
-    sawOnSocket(frame.message);
-    if (frame.client_id && store.getPending(frame.client_id)) {
-      texts.delete(frame.client_id);
-      store.confirm(frame.client_id, frame.message);
-    } else {
-      store.merge([frame.message]);
-    }
+    if (!about(frame) || !frame.message) return;
+    if (!writing.stored(frame)) store.merge([frame.message]);
+    store.sawSeq(frame.seq);
+  },
+  update(frame) {
+    if (!about(frame) || !frame.message) return;
+    writing.answered(frame);
+    store.sawSeq(frame.seq);
+    // What is being written about that message may not be any more.
+    if (frame.message.deleted && composer) composer.forget(frame.message.id);
   },
   error(frame) {
-    reportError(frame.detail || frame.code);
+    if (writing.isOurs(frame.client_id)) writing.refused(frame.client_id, frame);
+    else reportError(frame.detail || frame.code);
   },
 });
 
-function sendingStatus(clientId) {
-  const element = store.getPending(clientId);
-  if (element) setPendingStatus(element, { state: "pending", text: strings.sending });
-}
-
-function failed(clientId, detail, retry) {
-  const element = store.getPending(clientId);
-  reportError(detail);
-  if (!element) return;
-  setPendingStatus(element, {
-    state: "failed",
-    text: `${strings.failed}: ${detail}`,
-    actions: [
-      { label: strings.retry, run: retry },
-      {
-        label: strings.discard,
-        run: () => {
-          socket.drop(clientId);
-          texts.delete(clientId);
-          store.removePending(clientId);
-        },
-      },
-    ],
-  });
-}
-
 const socket = new ChatSocket({
-  path: config.socketPath,
-  getAfter: () => socketSeenId,
   onFrame: dispatch,
   onStatus: showStatus,
-  onBlame(clientId, frame) {
-    if (frame.code === "rate_limited") {
-      const seconds = Math.max(1, Math.ceil(Number(frame.retry_after) || 1));
-      const element = store.getPending(clientId);
-      if (element) {
-        setPendingStatus(element, {
-          state: "pending",
-          text: interpolate(strings.rateLimited, { seconds }),
-        });
-        setTimeout(() => sendingStatus(clientId), seconds * 1000);
-      }
-      return;
-    }
-    failed(clientId, frame.detail || frame.code, () => {
-      sendingStatus(clientId);
-      socket.send(clientId, texts.get(clientId) || "");
-    });
-  },
+  onBlame: (clientId, frame) => writing.refused(clientId, frame),
   onFatal() {
     reportError(strings.roomGone);
     statusElement.textContent = strings.roomGone;
   },
 });
+socket.follow(room, () => store.seq);
+const writing = new Writing({ room, socket, store, echo, strings, author, me, report: reportError });
 
-if (config.canWrite && composerForm) {
-  const author = composerForm.dataset.author || "";
-  const username = composerForm.dataset.username || "";
-  const messageList = $("[data-chat-messages]");
+// Message ``id`` as the page shows it, our changes on it.
+const shown = (id) => writing.shown(id);
+
+function toggleReaction(id, emoji) {
+  const message = shown(id);
+  if (canWrite && message && !message.deleted) {
+    writing.change("react", id, { emoji, on: !reactedBy(message, emoji, me) });
+  }
+}
+
+function startEdit(id) {
+  const message = shown(id);
+  if (!composer || !message || message.deleted || message.username !== me) return;
+  composer.begin({
+    kind: "edit",
+    id,
+    label: strings.editing,
+    text: String(message.text || ""),
+    allowEmpty: Boolean(message.attachment),
+  });
+}
+
+function startReply(id) {
+  const message = shown(id);
+  if (!composer || !message || message.deleted) return;
+  composer.begin({
+    kind: "reply",
+    id,
+    label: interpolate(strings.replyingTo, { author: shownAuthor(message, strings) }),
+    detail: quoteOf(message).excerpt,
+  });
+}
+
+if (canWrite) {
+  const picker = new ReactionPicker({
+    element: $("[data-reaction-picker]"),
+    strings,
+    onPick: toggleReaction,
+  });
+  followChips(list, toggleReaction);
+  Object.assign(actions.run, {
+    reply: startReply,
+    react: (id, button) => picker.open(id, button),
+    edit: startEdit,
+    delete(id) {
+      if (window.confirm(strings.confirmDelete)) writing.change("delete", id);
+    },
+  });
+
   const mentions = new MentionCompleter({
     textarea: composerForm.querySelector("[data-composer-input]"),
     list: composerForm.querySelector("[data-mention-list]"),
-    me: username,
+    me,
     // The people of the room: who wrote, and who was mentioned, in what
     // the page holds.
     people: () => [
-      ...Array.from(messageList.querySelectorAll("[data-message-username]"), (tag) =>
-        tag.textContent.slice(1),
-      ),
-      ...Array.from(messageList.querySelectorAll("[data-mention]"), (m) => m.dataset.mention),
+      ...Array.from(list.querySelectorAll("[data-message-username]"), (tag) => tag.textContent.slice(1)),
+      ...Array.from(list.querySelectorAll("[data-mention]"), (m) => m.dataset.mention),
     ],
   });
   composer = new Composer({
@@ -216,12 +196,16 @@ if (config.canWrite && composerForm) {
     strings,
     maxLength: config.maxLength,
     onKey: (event) => mentions.handleKey(event),
-    onSend(text) {
-      const clientId = newClientId();
-      texts.set(clientId, text);
-      store.addPending(clientId, renderPending({ clientId, author, username, text, strings }));
-      sendingStatus(clientId);
-      socket.send(clientId, text);
+    onEditLast() {
+      const last = store.lastBy(me);
+      if (last) startEdit(last.id);
+    },
+    onSend(text, context) {
+      if (context && context.kind === "edit") {
+        if (text !== (shown(context.id) || {}).text) writing.change("edit", context.id, { text });
+      } else {
+        writing.post(text, context && context.kind === "reply" ? context.id : null);
+      }
     },
   });
 
@@ -233,7 +217,7 @@ if (config.canWrite && composerForm) {
     statusElement: composerForm.querySelector("[data-upload-status]"),
     onStart(file, text) {
       const clientId = newClientId();
-      const element = renderPending({ clientId, author, username, text, file, strings });
+      const element = renderPending({ clientId, author, username: me, text, file, strings });
       store.addPending(clientId, element);
       setPendingStatus(element, { state: "pending", text: interpolate(strings.uploading, { name: file.name }) });
       return clientId;
@@ -242,9 +226,8 @@ if (config.canWrite && composerForm) {
       store.confirm(clientId, message);
     },
     onFail(clientId, detail, retry) {
-      failed(clientId, detail, () => {
-        const element = store.getPending(clientId);
-        if (element) setPendingStatus(element, { state: "pending", text: strings.sending });
+      writing.failed(clientId, detail, () => {
+        writing.sending(clientId);
         retry();
       });
     },
@@ -255,32 +238,11 @@ if (config.canWrite && composerForm) {
     input: composerForm.querySelector("[data-file-input]"),
     dropTarget: scroller,
     textarea: composer.textarea,
-    takeText: () => composer.take(),
+    // A file goes with what is written, not with an edit of another message.
+    takeText: () => (composer.context && composer.context.kind === "edit" ? "" : composer.take()),
   });
 }
 
-// The room list beside the messages folds away on narrow screens.
-const sidebar = $("[data-room-sidebar]");
-const sidebarToggle = $("[data-sidebar-toggle]");
-if (sidebar && sidebarToggle) {
-  const setOpen = (open) => {
-    if (open) sidebar.dataset.open = "";
-    else delete sidebar.dataset.open;
-    sidebarToggle.setAttribute("aria-expanded", String(open));
-  };
-  sidebarToggle.addEventListener("click", (event) => {
-    event.stopPropagation();
-    setOpen(sidebar.dataset.open === undefined);
-  });
-  document.addEventListener("click", (event) => {
-    if (sidebar.dataset.open !== undefined && !sidebar.contains(event.target)) setOpen(false);
-  });
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && sidebar.dataset.open !== undefined) {
-      setOpen(false);
-      sidebarToggle.focus();
-    }
-  });
-}
+foldSidebar($("[data-room-sidebar]"), $("[data-sidebar-toggle]"));
 
 socket.start();

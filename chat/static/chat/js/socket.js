@@ -1,7 +1,12 @@
-// The room's WebSocket: reconnects with backoff, resumes after the last
-// message seen, and delivers our messages exactly once. An outgoing message
-// stays in the outbox, and is sent again on every new connection with the
-// same client_id, until its echo arrives; the server stores a client_id once.
+// The page's WebSocket (/ws/, docs/protocol.md): follows rooms by
+// "subscribe" frames, resumes each after the last change seen ("since"),
+// reconnects with backoff, and delivers our frames exactly once. An outgoing
+// frame (a message, an edit, a delete, a reaction) stays in the outbox, and
+// is sent again on every new connection with the same client_id, until its
+// answer arrives; the server carries out a client_id once.
+
+// The one socket for many rooms.
+export const SOCKET_PATH = "/ws/";
 
 // Waits between attempts grow by half each time, from 0.5 s to 15 s: a
 // server back after a restart of a few seconds is found within seconds.
@@ -16,8 +21,8 @@ const PROBE_AFTER_MS = 20000;
 // How long an answer to that question may take.
 const PROBE_GRACE_MS = 8000;
 const WATCH_EVERY_MS = 2000;
-// A heartbeat naming a newer message than we hold may race the message
-// itself; a gap still open after this long is closed by reconnecting.
+// A heartbeat naming a newer change than we hold may race the change
+// itself; a gap still open after this long is closed by subscribing again.
 const BEHIND_GRACE_MS = 3000;
 // A handshake that has not finished by then is abandoned and tried again.
 const OPEN_TIMEOUT_MS = 10000;
@@ -33,20 +38,20 @@ export const Status = Object.freeze({
   OFFLINE: "offline",
 });
 
-export function socketUrl(path, after) {
+export function socketUrl(path) {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  const query = after ? `?after=${encodeURIComponent(after)}` : "";
-  return `${scheme}://${window.location.host}${path}${query}`;
+  return `${scheme}://${window.location.host}${path}`;
 }
 
 export class ChatSocket {
-  // path: the socket path; getAfter(): the newest message id already held
-  // (or null); onFrame(frame): every frame but the answers the socket keeps;
-  // onStatus(status); onBlame(clientId, errorFrame): an error answered the
-  // message clientId; onFatal(reason): the socket gave up for good.
-  constructor({ path, getAfter, onFrame, onStatus, onBlame, onFatal }) {
+  // onFrame(frame): every frame but the answers the socket keeps;
+  // onStatus(status); onBlame(clientId, errorFrame): an error answered our
+  // frame clientId; onFatal(reason, room): a room (or the socket) is gone.
+  constructor({ path = SOCKET_PATH, onFrame, onStatus, onBlame, onFatal }) {
     this.path = path;
-    this.getAfter = getAfter;
+    // room slug -> getSince(): the highest change seen in it, or null.
+    this.rooms = new Map();
+    this.behindTimers = new Map();
     this.onFrame = onFrame;
     this.onStatus = onStatus;
     this.onBlame = onBlame;
@@ -62,19 +67,27 @@ export class ChatSocket {
     this.watchTimer = 0;
     this.pauseTimer = 0;
     this.paused = false;
-    // clientId -> encoded frame, in the order the messages were written.
+    // clientId -> encoded frame, in the order they were made.
     this.outbox = new Map();
-    // What was sent on the current connection and not echoed yet, in order:
-    // {clientId, error}. Error frames name no message, but the server answers
-    // a connection's frames in order, so the oldest unanswered send is blamed;
-    // if its echo comes after all, the blame passes to the next one.
+    // What was sent on the current connection and not answered yet, in
+    // order: {clientId, error}. An error frame names the client_id it
+    // answers; one that names none is blamed, as the server answers a
+    // connection's frames in order, on the oldest unanswered send; if that
+    // one's answer comes after all, the blame passes to the next one.
     this.inflight = [];
     this.lastFrameAt = 0;
     this.probeSentAt = 0;
 
-    window.addEventListener("online", () => this.reconnectNow());
+    // The network is back: try at once, and soon again if that was too early.
+    window.addEventListener("online", () => {
+      this.attempt = 0;
+      this.reconnectNow();
+    });
+    // The browser lost the network: a socket it keeps open hears nothing
+    // more. Give it up now, and catch up once the network is back.
     window.addEventListener("offline", () => {
-      if (!this.isOpen()) this.setStatus(Status.OFFLINE);
+      if (this.ws) this.abandon("offline");
+      else this.setStatus(Status.OFFLINE);
     });
     // Leaving the page closes the socket quietly (no "reconnecting" flash,
     // and the page may enter the back-forward cache); coming back reopens it.
@@ -99,17 +112,34 @@ export class ChatSocket {
 
   start() {
     this.setStatus(Status.CONNECTING);
-    this.connect(false);
+    this.connect();
   }
 
-  connect(resume) {
+  // Follow ``room`` on this connection and every later one, from the
+  // change ``getSince()`` returns (null: the latest page).
+  follow(room, getSince) {
+    this.rooms.set(room, getSince);
+    if (this.isOpen()) this.subscribe(room);
+  }
+
+  subscribe(room) {
+    const getSince = this.rooms.get(room);
+    if (!getSince) return;
+    const since = getSince();
+    try {
+      this.ws.send(JSON.stringify({ type: "subscribe", room, since: since ?? null }));
+    } catch (error) {
+      console.warn("chat: could not subscribe; the next connection will", error);
+    }
+  }
+
+  connect() {
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
     if (this.stopped) return;
-    const after = resume ? this.getAfter() : null;
     let ws;
     try {
-      ws = new WebSocket(socketUrl(this.path, after));
+      ws = new WebSocket(socketUrl(this.path));
     } catch (error) {
       console.warn("chat: cannot open the socket", error);
       this.scheduleReconnect();
@@ -136,6 +166,9 @@ export class ChatSocket {
     this.probeSentAt = 0;
     clearInterval(this.watchTimer);
     this.watchTimer = setInterval(() => this.watch(ws), WATCH_EVERY_MS);
+    // The server answers in order: each room's history comes before the
+    // answers to what the outbox sends into it.
+    for (const room of this.rooms.keys()) this.subscribe(room);
     this.flush();
   }
 
@@ -157,12 +190,12 @@ export class ChatSocket {
       return;
     }
     if (!frame || typeof frame !== "object") return;
-    if (frame.type === "message" && frame.client_id) {
+    if ((frame.type === "message" || frame.type === "update") && frame.client_id) {
       this.acknowledge(frame.client_id);
     } else if (frame.type === "error") {
-      if (this.blame(frame)) return;
+      if (this.roomGone(frame) || this.blame(frame)) return;
     } else if (frame.type === "heartbeat") {
-      this.checkBehind(ws, Number(frame.last_id) || 0);
+      this.checkBehind(ws, frame.room, Number(frame.seq) || 0);
       return;
     } else if (frame.type === "pong") {
       return;
@@ -191,14 +224,28 @@ export class ChatSocket {
     this.scheduleReconnect();
   }
 
-  checkBehind(ws, lastId) {
-    if (lastId <= (this.getAfter() || 0)) return;
-    clearTimeout(this.behindTimer);
-    this.behindTimer = setTimeout(() => {
-      if (ws !== this.ws || lastId <= (this.getAfter() || 0)) return;
-      console.warn("chat: missed messages up to %d, catching up", lastId);
-      ws.close(CLOSE_DEAD, "behind");
-    }, BEHIND_GRACE_MS);
+  // A room's heartbeat named change ``seq``: if it has not come a moment
+  // later, something was missed; subscribing again with since brings it.
+  checkBehind(ws, room, seq) {
+    const getSince = this.rooms.get(room);
+    if (!getSince) return;
+    const behind = () => seq > (getSince() ?? 0);
+    if (!behind()) return;
+    clearTimeout(this.behindTimers.get(room));
+    this.behindTimers.set(room, setTimeout(() => {
+      if (ws !== this.ws || !this.isOpen() || !behind()) return;
+      console.warn("chat: missed changes of %s up to %d, catching up", room, seq);
+      this.subscribe(room);
+    }, BEHIND_GRACE_MS));
+  }
+
+  // An error that answers no frame of ours but names a room we follow
+  // that does not exist (any more).
+  roomGone(frame) {
+    if (frame.client_id || frame.code !== "not_found" || !this.rooms.has(frame.room)) return false;
+    this.rooms.delete(frame.room);
+    this.onFatal("not_found", frame.room);
+    return true;
   }
 
   scheduleReconnect() {
@@ -210,7 +257,7 @@ export class ChatSocket {
     // Jitter keeps a room's readers from all coming back in the same instant.
     const delay = base / 2 + Math.random() * (base / 2);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(true), delay);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
   suspend() {
@@ -232,13 +279,28 @@ export class ChatSocket {
     this.stopped = false;
     this.attempt = 0;
     this.setStatus(Status.RECONNECTING);
-    this.connect(true);
+    this.connect();
   }
 
   // Skip the wait when the network or the tab comes back.
   reconnectNow() {
     if (this.stopped || this.ws !== null || !this.retryTimer) return;
-    this.connect(true);
+    this.connect();
+  }
+
+  // Close the current connection, taken for dead, and try again later.
+  abandon(reason) {
+    const ws = this.ws;
+    this.ws = null;
+    clearTimeout(this.openTimer);
+    clearInterval(this.watchTimer);
+    try {
+      if (ws) ws.close(CLOSE_DEAD, reason);
+    } catch {
+      // Closing a dead socket may throw; it is being replaced anyway.
+    }
+    this.inflight = [];
+    this.scheduleReconnect();
   }
 
   watch(ws) {
@@ -247,15 +309,7 @@ export class ChatSocket {
     const silence = now - this.lastFrameAt;
     if (this.probeSentAt && silence >= DEAD_AFTER_MS && now - this.probeSentAt >= PROBE_GRACE_MS) {
       console.warn("chat: no frame for %d s, reconnecting", Math.round(silence / 1000));
-      this.ws = null;
-      clearInterval(this.watchTimer);
-      try {
-        ws.close(CLOSE_DEAD, "silent");
-      } catch {
-        // Closing a dead socket may throw; it is being replaced anyway.
-      }
-      this.inflight = [];
-      this.scheduleReconnect();
+      this.abandon("silent");
       return;
     }
     if (!this.probeSentAt && silence >= PROBE_AFTER_MS) {
@@ -274,11 +328,13 @@ export class ChatSocket {
     }
   }
 
-  // Queue the message and send it now if connected.
-  send(clientId, text) {
-    const frame = JSON.stringify({ type: "message", text, client_id: clientId });
-    this.outbox.set(clientId, frame);
-    if (this.isOpen() && !this.paused) this.transmit(clientId, frame);
+  // Queue ``frame`` (with its client_id and room) and send it now if
+  // connected.
+  send(frame) {
+    const clientId = frame.client_id;
+    const encoded = JSON.stringify(frame);
+    this.outbox.set(clientId, encoded);
+    if (this.isOpen() && !this.paused) this.transmit(clientId, encoded);
   }
 
   transmit(clientId, frame) {
@@ -286,7 +342,7 @@ export class ChatSocket {
       this.ws.send(frame);
       this.inflight.push({ clientId, error: null });
     } catch (error) {
-      console.warn("chat: send failed; the message waits for the next connection", error);
+      console.warn("chat: send failed; the frame waits for the next connection", error);
     }
   }
 

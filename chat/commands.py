@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
+from django.db import transaction
 from django.utils import translation
 
 from accounts.sessions import session_user
@@ -126,28 +127,36 @@ def execute(
     Carry out ``commands`` (each with its room) in order; return each one's
     reply to the sender alone.
 
-    Consecutive posts to one room are stored together, in one transaction.
+    Consecutive commands to one room share one transaction, so a burst costs
+    one commit: each command is a savepoint within it, and a refused one
+    undoes only itself. Rooms are never locked together in one transaction,
+    so two sockets' batches cannot wait on each other.
     """
     with translation.override(language):
         # The login is checked again for every batch: it may have ended
         # since the socket opened (logout, password change, deactivation).
         user = session_user(session_key)
         replies: list[Reply] = []
-        for (room, kind), group in groupby(
-            commands, key=lambda pair: (pair[0], type(pair[1]))
-        ):
-            batch = [command for _room, command in group]
-            try:
-                if kind is protocol.SendMessage:
-                    replies.extend(_sends(room, user, batch))  # type: ignore[arg-type]
-                else:
-                    handler = _HANDLERS[kind]
-                    replies.extend(handler(room, user, command) for command in batch)
-            except ChatError as error:
-                # Refused as a whole (say, the login ended): each command
-                # gets its own error.
-                replies.extend(
-                    _answer(error, protocol.ERROR, room, command.client_id)
-                    for command in batch
-                )
+        for room, in_room in groupby(commands, key=lambda pair: pair[0]):
+            with transaction.atomic():
+                for kind, group in groupby(in_room, key=lambda pair: type(pair[1])):
+                    batch = [command for _room, command in group]
+                    replies.extend(_run(room, user, kind, batch))
         return replies
+
+
+def _run(
+    room: Room, user: Actor, kind: type, batch: list[protocol.RoomCommand]
+) -> list[Reply]:
+    """Carry out commands of one kind in one room; posts are stored together."""
+    try:
+        if kind is protocol.SendMessage:
+            return _sends(room, user, batch)  # type: ignore[arg-type]
+        handler = _HANDLERS[kind]
+        return [handler(room, user, command) for command in batch]
+    except ChatError as error:
+        # Refused as a whole (say, the login ended): each command gets its
+        # own error.
+        return [
+            _answer(error, protocol.ERROR, room, command.client_id) for command in batch
+        ]

@@ -7,13 +7,14 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import ratelimit
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.formatting import mentioned_names
-from chat.models import Attachment
+from chat.models import Attachment, Reaction
 
 logger = logging.getLogger("chat.services")
 
@@ -68,6 +69,14 @@ def users_named(texts: list[str]) -> dict[str, str]:
             "username_key", "username"
         )
     )
+
+
+def no_reactions() -> QuerySet[Reaction]:
+    """Return the reactions of a message that has none, already evaluated."""
+    reactions = Reaction.objects.none()
+    # Evaluated: a payload reads it without compiling a query each time.
+    reactions._result_cache = []
+    return reactions
 
 
 def delete_files(attachments: list[Attachment]) -> None:

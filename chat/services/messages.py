@@ -39,6 +39,7 @@ from chat.services.common import (
     check_rate,
     clean_text,
     delete_files,
+    no_reactions,
     users_named,
 )
 from chat.services.stream import LogLine, RoomChanges, room_changes
@@ -69,7 +70,7 @@ def _new_message(
     # A new message has no attachment or reactions yet: say so instead of
     # letting its payload query for them.
     Message.attachment.related.set_cached_value(message, None)
-    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}  # type: ignore[attr-defined]
+    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
     return message
 
 
@@ -119,11 +120,20 @@ def messages_create(
     """
     author = check_author(author)
     keys = [post.client_id for post in posts if post.client_id is not None]
+    # Retries are rare: a plain lookup of the keys first, and the whole
+    # messages only for those found.
+    repeated = list(
+        Message.objects.filter(author=author, client_id__in=keys).values_list(
+            "pk", flat=True
+        )
+    )
     known = {
         message.client_id: message
-        for message in message_queryset()
-        .select_related("room")
-        .filter(author=author, client_id__in=keys)
+        for message in (
+            message_queryset().select_related("room").filter(pk__in=repeated)
+            if repeated
+            else ()
+        )
     }
     results: list[PostResult | None] = [None] * len(posts)
     first_of: dict[str, int] = {}
@@ -268,14 +278,20 @@ def attachment_create(
     return message, True
 
 
-def _own_message(room: Room, actor: Actor, message_id: int) -> tuple[User, Message]:
-    user = check_author(actor)
-    message = message_get(room=room, message_id=message_id)
+def _editable(user: User, message: Message) -> None:
+    """Raise the ChatError that forbids ``user`` to edit ``message``, if any."""
     if message.deleted:
         raise BadRequest(_("That message was deleted."))
     if not access.can_edit(user, message):
         raise Forbidden(_("You can only edit your own messages."))
-    return user, message
+    window = settings.EDIT_WINDOW_MINUTES
+    if window is not None and timezone.now() - message.created > timedelta(
+        minutes=window
+    ):
+        raise Forbidden(
+            _("Messages can be edited for %(minutes)s minutes after posting.")
+            % {"minutes": f"{window:g}"}
+        )
 
 
 def message_edit(
@@ -294,26 +310,19 @@ def message_edit(
     too (their quote follows the original). Text equal to the current one
     stores and broadcasts nothing.
     """
-    user, message = _own_message(room, editor, message_id)
-    window = settings.EDIT_WINDOW_MINUTES
-    if window is not None and timezone.now() - message.created > timedelta(
-        minutes=window
-    ):
-        raise Forbidden(
-            _("Messages can be edited for %(minutes)s minutes after posting.")
-            % {"minutes": f"{window:g}"}
-        )
-    text = clean_text(text, allow_blank=_has_attachment(message))
-    if text == message.text:
-        return message, False
-    check_rate(user)
-    users = users_named([text])
-    now = timezone.now()
+    user = check_author(editor)
+    text = clean_text(text, allow_blank=True)
+    users = users_named([text])  # Looked up before the room is locked.
     with room_changes(room) as changes:
-        # Read again under the lock: a concurrent edit or delete won.
+        # Read under the lock: what a concurrent edit or delete left.
         message = message_get(room=changes.room, message_id=message_id)
-        if message.deleted:
-            raise BadRequest(_("That message was deleted."))
+        _editable(user, message)
+        if not text.strip() and not _has_attachment(message):
+            raise BadRequest(_("The message is blank."))
+        if text == message.text:
+            return message, False
+        check_rate(user)
+        now = timezone.now()
         Revision.objects.create(
             message=message,
             text=message.text,
@@ -361,13 +370,10 @@ def message_delete(
     commit); the message stays, deleted, so that replies keep their anchor.
     """
     user = check_author(actor)
-    message = message_get(room=room, message_id=message_id)
-    if not access.can_delete(user, message):
-        raise Forbidden(_("You can only delete your own messages."))
-    if message.deleted:
-        return message, False
     with room_changes(room) as changes:
         message = message_get(room=changes.room, message_id=message_id)
+        if not access.can_delete(user, message):
+            raise Forbidden(_("You can only delete your own messages."))
         if message.deleted:
             return message, False
         _tombstone(
@@ -397,7 +403,7 @@ def _tombstone(
     message.mentions = []
     message.deleted = True
     Message.attachment.related.set_cached_value(message, None)
-    message._prefetched_objects_cache = {"reactions": Reaction.objects.none()}  # type: ignore[attr-defined]
+    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
     changes.add(
         message,
         fields=("text", "html", "mentions", "deleted"),

@@ -45,24 +45,20 @@ def reaction_set(
     """
     reactor = check_author(user)
     emoji = clean_emoji(emoji)
-    message = message_get(room=room, message_id=message_id)
-    if message.deleted:
-        raise BadRequest(_("That message was deleted."))
-    if _has(message, reactor.pk, emoji) == on:
-        return message, False
-    check_rate(reactor)
     try:
         with room_changes(room) as changes:
             message = message_get(room=changes.room, message_id=message_id)
             if message.deleted:
                 raise BadRequest(_("That message was deleted."))
-            mine = Reaction.objects.filter(message=message, user=reactor, emoji=emoji)
-            if on:
-                if mine.exists():
-                    return message, False
-                Reaction.objects.create(message=message, user=reactor, emoji=emoji)
-            elif not mine.delete()[0]:
+            if _has(message, reactor.pk, emoji) == on:
                 return message, False
+            check_rate(reactor)
+            if on:
+                Reaction.objects.create(message=message, user=reactor, emoji=emoji)
+            else:
+                Reaction.objects.filter(
+                    message=message, user=reactor, emoji=emoji
+                ).delete()
             # The payload shows every reaction: read them again.
             message._prefetched_objects_cache = {}  # type: ignore[attr-defined]
             prefetch_related_objects([message], REACTIONS)

@@ -29,6 +29,12 @@
 //   connectConcurrency  handshakes in flight at once                (default 200)
 //   mode              "rate" | "burst" | "idle"                     (default rate)
 //   rate, duration    rate mode: `rate` msg/s for `duration` s      (100, 5)
+//   mix               rate mode, chat dialect: every `mix`-th action (of
+//                     rate x duration) is not a new message but, alternately,
+//                     an edit and a reaction (mix 4: 3 messages to 1 other;
+//                     0, the default: messages only). See "Mixed" below.
+//   mixRecent         edits and reactions pick one of the sender's last
+//                     `mixRecent` acknowledged messages at random        (50)
 //   count             burst mode: messages sent back to back, waiting only
 //                     when more than `burstHighWater` bytes are unsent (100)
 //   duration          idle mode: seconds to hold the readers once ready
@@ -49,6 +55,20 @@
 // its text twice, as `text` and as rendered `html`) and counts once. In chat
 // dialect the sender too waits for its history frame before sending.
 //
+// Mixed (`mix` > 0): the sender learns its messages' ids from their echoes
+// (it parses its own socket's frames; readers never parse). An edit,
+//   {"type":"edit","id":ID,"text":TEXT,"client_id":"e<runId>-<n>"},
+// gives an acknowledged message a new TEXT with a fresh seq: readers count
+// the `update` frame it brings like a message (same seq space, same
+// `delivered`/`lost`/`duplicates`/`latencyMs`; `sent` counts messages plus
+// edits). A reaction,
+//   {"type":"react","id":ID,"emoji":"👍","on":B,"client_id":"r<runId>-<n>-<ms>"},
+// toggles the sender's 👍 on an acknowledged message (on, off, on, ...
+// per message); its `update` frame carries the message's text again, so a
+// reader recognises it first (it begins with {"type":"update" and ends with
+// that client_id) and counts it apart, never as a message: once per (reader,
+// n), its latency from <ms>, the send time the client_id carries.
+//
 // Result: readers, connected (ready), connectSeconds, connectErrors (+ up to
 // 10 samples), sent, expected (= sent x connected), delivered (unique
 // (reader, seq) pairs before the end of grace), duplicates, lost (expected -
@@ -59,6 +79,12 @@
 // eventLoopLagMs {p50, p99, max} (same phase; large = this process fell
 // behind), wallSeconds, closeCodes (readers' closes before the end),
 // sendErrors, senderErrorFrames (chat "error" frames the sender got) and more.
+// Mixed runs add: actions (all sends), messagesSent, editsSent, reactionsSent,
+// actionsPerSecond, senderAcks {messages, edits, reactions} (echoes the
+// sender got), updatesExpected (= reactionsSent x connected), updatesReceived,
+// updateDuplicates, updatesLost, unexpectedUpdates, updateLatencyMs {p50,
+// p90, p99, max}, editLatencyMs {p50, p99, max} (edits alone; they are in
+// latencyMs too).
 "use strict";
 
 const fs = require("node:fs");
@@ -85,6 +111,8 @@ const DEFAULTS = {
   connectConcurrency: 200,
   mode: "rate", // rate | burst | idle
   rate: 100, // msg/s (rate mode)
+  mix: 0, // every mix-th action an edit or a reaction (rate mode, chat)
+  mixRecent: 50, // edits and reactions pick among this many last acked
   duration: 5, // s: sending window (rate), hold time once ready (idle)
   count: 100, // messages (burst mode)
   grace: 5, // s to keep listening after the last send
@@ -135,6 +163,7 @@ function loadConfig() {
   for (const key of [
     "readers", "connectConcurrency", "rate", "duration", "count", "grace", "size",
     "timeout", "handshakeTimeout", "maxPayload", "burstHighWater", "closeWait",
+    "mix", "mixRecent",
   ]) {
     if (typeof c[key] !== "number" || !Number.isFinite(c[key]) || c[key] < 0) {
       throw new Error(`${key} must be a non-negative number`);
@@ -149,11 +178,20 @@ function loadConfig() {
     throw new Error("runId must be 1 to 24 ASCII letters or digits");
   }
   c.runId = String(c.runId);
-  // How many messages the sender will send.
-  c.planned =
+  c.mix = Math.floor(c.mix);
+  c.mixRecent = Math.max(1, Math.floor(c.mixRecent));
+  if (c.mix === 1 || (c.mix > 0 && (c.mode !== "rate" || c.dialect !== "chat"))) {
+    throw new Error("mix needs mode rate, dialect chat and a value of at least 2");
+  }
+  // How many frames the sender will send (actions), how many of them are
+  // reactions, and how many carry a seq readers count (messages and edits).
+  c.actions =
     c.mode === "rate" ? Math.round(c.rate * c.duration)
     : c.mode === "burst" ? Math.floor(c.count)
     : 0;
+  c.reactions = c.mix > 0 ? Math.floor(Math.floor(c.actions / c.mix) / 2) : 0;
+  c.edits = c.mix > 0 ? Math.ceil(Math.floor(c.actions / c.mix) / 2) : 0;
+  c.planned = c.actions - c.reactions;
   return c;
 }
 
@@ -171,15 +209,34 @@ try {
 // --- state ----------------------------------------------------------------
 
 const N = cfg.readers;
-const PLANNED = cfg.planned;
+const PLANNED = cfg.planned; // messages + edits: seqs 0 .. PLANNED-1
+const ACTIONS = cfg.actions; // everything the sender sends
+const REACTIONS = cfg.reactions; // reactions: n 0 .. REACTIONS-1
 const MARKER = Buffer.from(`R${cfg.runId}#`, "latin1");
 const MARKER_LEN = MARKER.length;
+// A reaction's update frame: its head, and the client_id near its end.
+const UPDATE_HEAD = Buffer.from('{"type":"update"', "latin1");
+const UPDATE_HEAD_LEN = UPDATE_HEAD.length;
+const REACT_TAG = Buffer.from(`"client_id":"r${cfg.runId}-`, "latin1");
+const REACT_TAG_LEN = REACT_TAG.length;
+const REACT_TAIL = REACT_TAG_LEN + 64 + 8; // the tag, a client_id, `"}`
 
 // Latencies of unique deliveries. Never more than readers x planned; past
 // LAT_CAP entries (256 MiB) it keeps a uniform reservoir sample.
 const LAT_CAP = 64 * 1024 * 1024;
 const latencies = new Float32Array(Math.max(1, Math.min(N * PLANNED, LAT_CAP)));
 let latCount = 0; // entries in `latencies`
+// The same for reaction updates (mixed runs).
+const updateLatencies = new Float32Array(Math.max(1, Math.min(N * REACTIONS, LAT_CAP)));
+let updateLatCount = 0;
+// Edits' latencies again, apart (they are also in `latencies`): which seqs
+// are edits (set by the sender before sending), and their latencies.
+const editSeq = cfg.mix > 0 ? new Uint8Array(Math.max(1, PLANNED)) : null;
+const editLatencies = new Float32Array(Math.max(1, Math.min(N * cfg.edits, LAT_CAP)));
+let editLatCount = 0;
+let updatesReceived = 0;
+let updateDuplicates = 0;
+let unexpectedUpdates = 0; // reaction numbers out of range (should stay 0)
 
 let delivered = 0;
 let duplicates = 0;
@@ -199,7 +256,14 @@ let readerErrorsAfterReady = 0;
 let closeCodes = Object.create(null);
 let shuttingDown = false;
 
-let sent = 0;
+let sent = 0; // frames carrying a seq: messages and edits
+let actionsSent = 0; // every frame: messages, edits, reactions
+let messagesSent = 0;
+let editsSent = 0;
+let reactionsSent = 0;
+const senderAcks = { messages: 0, edits: 0, reactions: 0 };
+const acked = []; // ids of the sender's acknowledged messages, in ack order
+const reactionOn = new Map(); // message id -> whether our 👍 is on it
 let sendErrors = 0;
 let firstSend = 0;
 let lastSend = 0;
@@ -315,11 +379,98 @@ function record(bits, seq, latency, t) {
     if (j < latencies.length) latencies[j] = latency;
   }
   latCount += 1;
-  if (delivered === expectedNow && onAllDelivered !== null) onAllDelivered();
+  if (editSeq !== null && editSeq[seq] === 1) {
+    if (editLatCount < editLatencies.length) editLatencies[editLatCount] = latency;
+    editLatCount += 1;
+  }
+  if (delivered === expectedNow) checkAllDelivered();
 }
 
 let expectedNow = -1; // sent x ready readers, once sending has ended
+let updatesExpectedNow = -1; // reactionsSent x ready readers, likewise
 let onAllDelivered = null;
+
+// Is `buf` an update frame? (The chat writes {"type":"update",... first.)
+function isUpdate(buf) {
+  return (
+    buf.length > UPDATE_HEAD_LEN &&
+    buf[9] === 117 /* u */ &&
+    buf.compare(UPDATE_HEAD, 0, UPDATE_HEAD_LEN, 0, UPDATE_HEAD_LEN) === 0
+  );
+}
+
+// If update frame `buf` answers one of our reactions, record it for reader
+// `rbits` and return true; its client_id "r<runId>-<n>-<ms>" is near the end.
+function reactionUpdate(buf, rbits, t) {
+  const end = buf.length;
+  let i = buf.indexOf(REACT_TAG, Math.max(0, end - REACT_TAIL));
+  if (i === -1) return false;
+  i += REACT_TAG_LEN;
+  let n = 0;
+  let digits = 0;
+  let c;
+  while (i < end && (c = buf[i]) >= 48 && c <= 57) {
+    n = n * 10 + (c - 48);
+    i += 1;
+    digits += 1;
+  }
+  if (digits === 0 || i >= end || buf[i] !== 45 /* - */) {
+    unexpectedUpdates += 1;
+    return true;
+  }
+  i += 1;
+  let sentAt = 0;
+  while (i < end && (c = buf[i]) >= 48 && c <= 57) {
+    sentAt = sentAt * 10 + (c - 48);
+    i += 1;
+  }
+  if (i < end && buf[i] === 46 /* . */) {
+    i += 1;
+    let scale = 1;
+    let frac = 0;
+    while (i < end && (c = buf[i]) >= 48 && c <= 57) {
+      frac = frac * 10 + (c - 48);
+      scale *= 10;
+      i += 1;
+    }
+    sentAt += frac / scale;
+  }
+  recordUpdate(rbits, n, t - sentAt);
+  return true;
+}
+
+function recordUpdate(rbits, n, latency) {
+  if (n >= REACTIONS) {
+    unexpectedUpdates += 1;
+    return;
+  }
+  const byte = n >>> 3;
+  const mask = 1 << (n & 7);
+  if (rbits[byte] & mask) {
+    updateDuplicates += 1;
+    return;
+  }
+  rbits[byte] |= mask;
+  updatesReceived += 1;
+  if (updateLatCount < updateLatencies.length) {
+    updateLatencies[updateLatCount] = latency;
+  } else {
+    const j = Math.floor(Math.random() * updatesReceived);
+    if (j < updateLatencies.length) updateLatencies[j] = latency;
+  }
+  updateLatCount += 1;
+  checkAllDelivered();
+}
+
+function checkAllDelivered() {
+  if (
+    onAllDelivered !== null &&
+    delivered >= expectedNow &&
+    updatesReceived >= updatesExpectedNow
+  ) {
+    onAllDelivered();
+  }
+}
 
 // --- connecting --------------------------------------------------------------
 
@@ -346,6 +497,7 @@ function socketOptions(withCookie, url) {
 function openReader(index) {
   return new Promise((resolve) => {
     const bits = new Uint8Array(Math.ceil(PLANNED / 8));
+    const rbits = REACTIONS > 0 ? new Uint8Array(Math.ceil(REACTIONS / 8)) : null;
     let ws;
     try {
       const url = cfg.readerUrls[index % cfg.readerUrls.length];
@@ -377,7 +529,10 @@ function openReader(index) {
         return;
       }
       if (stopped) return;
-      scan(data, bits, now());
+      const t = now();
+      // A reaction's update repeats a text already counted: count it apart.
+      if (rbits !== null && isUpdate(data) && reactionUpdate(data, rbits, t)) return;
+      scan(data, bits, t);
     });
     ws.on("error", (error) => {
       if (!settled) {
@@ -437,12 +592,14 @@ function openSender() {
         }
         return;
       }
-      // The sender hears its own messages (ignored) and, in the chat
-      // dialect, error frames for sends the server refused.
+      // The sender hears its own messages (ignored, unless mixed) and, in
+      // the chat dialect, error frames for sends the server refused.
       if (cfg.dialect === "chat" && data.indexOf('"type":"error"') !== -1) {
         senderErrorFrames += 1;
         if (senderErrorSample === null) senderErrorSample = data.toString().slice(0, 300);
+        return;
       }
+      if (cfg.mix > 0) senderHeard(data);
     });
     ws.on("error", (error) => {
       if (!settled) {
@@ -467,13 +624,84 @@ function openSender() {
 const PAD = "x".repeat(Math.max(0, cfg.size));
 
 function frameFor(seq, t) {
-  const head = `R${cfg.runId}#${seq}@${t.toFixed(3)}`;
-  const text = head.length + 1 < cfg.size ? `${head} ${PAD.slice(0, cfg.size - head.length - 1)}` : head;
+  const text = textFor(seq, t);
   if (cfg.dialect === "chat") {
     return JSON.stringify({ type: "message", text, client_id: `${cfg.runId}-${seq}` });
   }
   if (cfg.dialect === "tutorial") return JSON.stringify({ message: text });
   return text;
+}
+
+// Mixed: note the echoes of the sender's own frames; a message's echo makes
+// it a target for edits and reactions.
+const OWN_MESSAGE = `${cfg.runId}-`;
+const OWN_EDIT = `e${cfg.runId}-`;
+const OWN_REACTION = `r${cfg.runId}-`;
+
+function senderHeard(data) {
+  let frame;
+  try {
+    frame = JSON.parse(data.toString());
+  } catch {
+    return;
+  }
+  const id = typeof frame.client_id === "string" ? frame.client_id : "";
+  if (frame.type === "message" && id.startsWith(OWN_MESSAGE) && frame.message) {
+    senderAcks.messages += 1;
+    acked.push(frame.message.id);
+  } else if (frame.type === "update" && id.startsWith(OWN_EDIT)) {
+    senderAcks.edits += 1;
+  } else if (frame.type === "update" && id.startsWith(OWN_REACTION)) {
+    senderAcks.reactions += 1;
+  }
+}
+
+function textFor(seq, t) {
+  const head = `R${cfg.runId}#${seq}@${t.toFixed(3)}`;
+  return head.length + 1 < cfg.size ? `${head} ${PAD.slice(0, cfg.size - head.length - 1)}` : head;
+}
+
+function recentAcked() {
+  const from = Math.max(0, acked.length - cfg.mixRecent);
+  return acked[from + Math.floor(Math.random() * (acked.length - from))];
+}
+
+// Mixed: send action number `actionsSent`; false if it must wait (an edit or
+// a reaction before any message was acknowledged).
+function sendAction(ws) {
+  const k = actionsSent;
+  if (k % cfg.mix !== cfg.mix - 1) {
+    sendOne(ws);
+    messagesSent += 1;
+    return true;
+  }
+  if (acked.length === 0) return false;
+  const t = now();
+  const id = recentAcked();
+  let frame;
+  if (Math.floor(k / cfg.mix) % 2 === 0) {
+    frame = JSON.stringify({ type: "edit", id, text: textFor(sent, t), client_id: `${OWN_EDIT}${editsSent}` });
+    editSeq[sent] = 1;
+    sent += 1;
+    editsSent += 1;
+  } else {
+    const on = !reactionOn.get(id);
+    reactionOn.set(id, on);
+    frame = JSON.stringify({
+      type: "react",
+      id,
+      emoji: "👍",
+      on,
+      client_id: `${OWN_REACTION}${reactionsSent}-${t.toFixed(3)}`,
+    });
+    reactionsSent += 1;
+  }
+  if (actionsSent === 0) firstSend = t;
+  lastSend = t;
+  actionsSent += 1;
+  ws.send(frame, onSendDone);
+  if (ws.bufferedAmount > maxBufferedAmount) maxBufferedAmount = ws.bufferedAmount;
+  return true;
 }
 
 function onSendDone(error) {
@@ -482,10 +710,11 @@ function onSendDone(error) {
 
 function sendOne(ws) {
   const t = now();
-  if (sent === 0) firstSend = t;
+  if (actionsSent === 0) firstSend = t;
   lastSend = t;
   ws.send(frameFor(sent, t), onSendDone);
   sent += 1;
+  actionsSent += 1;
   if (ws.bufferedAmount > maxBufferedAmount) maxBufferedAmount = ws.bufferedAmount;
 }
 
@@ -494,13 +723,17 @@ function sendRate(ws) {
     const start = performance.now();
     const tick = () => {
       if (ws.readyState !== WebSocket.OPEN) {
-        log(`sender closed after ${sent} of ${PLANNED}`);
+        log(`sender closed after ${actionsSent} of ${ACTIONS}`);
         resolve();
         return;
       }
-      const due = Math.min(PLANNED, Math.floor(((performance.now() - start) * cfg.rate) / 1000) + 1);
-      while (sent < due) sendOne(ws);
-      if (sent >= PLANNED) resolve();
+      const due = Math.min(ACTIONS, Math.floor(((performance.now() - start) * cfg.rate) / 1000) + 1);
+      if (cfg.mix > 0) {
+        while (actionsSent < due && sendAction(ws));
+      } else {
+        while (actionsSent < due) sendOne(ws);
+      }
+      if (actionsSent >= ACTIONS) resolve();
       else setTimeout(tick, 1);
     };
     tick();
@@ -580,6 +813,42 @@ function result() {
   const wall = (performance.now() - T0) / 1000;
   const expected = sent * connected;
   const span = lastDelivery > 0 && firstSend > 0 ? (lastDelivery - firstSend) / 1000 : 0;
+  const un = Math.min(updateLatCount, updateLatencies.length);
+  const updateSorted = updateLatencies.slice(0, un).sort();
+  const en = Math.min(editLatCount, editLatencies.length);
+  const editSorted = editLatencies.slice(0, en).sort();
+  const mixed =
+    cfg.mix > 0
+      ? {
+          mix: cfg.mix,
+          actions: actionsSent,
+          messagesSent,
+          editsSent,
+          reactionsSent,
+          actionsPerSecond:
+            actionsSent > 1 && lastSend > firstSend
+              ? Math.round(((actionsSent - 1) * 1000) / (lastSend - firstSend))
+              : null,
+          senderAcks,
+          updatesExpected: reactionsSent * connected,
+          updatesReceived,
+          updateDuplicates,
+          updatesLost: reactionsSent * connected - updatesReceived,
+          unexpectedUpdates,
+          updateLatencyMs: {
+            p50: percentile(updateSorted, 0.5),
+            p90: percentile(updateSorted, 0.9),
+            p99: percentile(updateSorted, 0.99),
+            max: un > 0 ? round3(updateSorted[un - 1]) : null,
+            sampled: updateLatCount > updateLatencies.length,
+          },
+          editLatencyMs: {
+            p50: percentile(editSorted, 0.5),
+            p99: percentile(editSorted, 0.99),
+            max: en > 0 ? round3(editSorted[en - 1]) : null,
+          },
+        }
+      : {};
   loopDelay.disable();
   return {
     runId: cfg.runId,
@@ -592,7 +861,7 @@ function result() {
     connectErrorSamples: Object.fromEntries(connectErrorSamples),
     sent,
     planned: PLANNED,
-    sendSeconds: sent > 1 ? round3((lastSend - firstSend) / 1000) : 0,
+    sendSeconds: actionsSent > 1 ? round3((lastSend - firstSend) / 1000) : 0,
     expected,
     delivered,
     duplicates,
@@ -607,6 +876,7 @@ function result() {
       max: n > 0 ? round3(sorted[n - 1]) : null,
       sampled: latCount > latencies.length,
     },
+    ...mixed,
     lastDeliveryAfterLastSendMs: lastDelivery > 0 && lastSend > 0 ? round3(lastDelivery - lastSend) : null,
     loadgenCpuSeconds: { user: round3(cpu.user / 1e6), system: round3(cpu.system / 1e6) },
     loadgenCpuBusy: round3((cpu.user + cpu.system) / 1e6 / wall),
@@ -678,7 +948,9 @@ function sleep(ms) {
 
 async function main() {
   log(
-    `run ${cfg.runId}: ${cfg.mode} ${cfg.dialect} ${N} readers, ${PLANNED} messages -> ${cfg.url}`,
+    `run ${cfg.runId}: ${cfg.mode} ${cfg.dialect} ${N} readers, ${ACTIONS} sends` +
+      (cfg.mix > 0 ? ` (${PLANNED} messages and edits, ${REACTIONS} reactions)` : "") +
+      ` -> ${cfg.url}`,
   );
   await connectReaders();
   log(
@@ -708,7 +980,8 @@ async function main() {
   else await sendBurst(sender);
   windowDeadline = lastSend + 1000;
   expectedNow = sent * connected;
-  log(`sent ${sent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
+  updatesExpectedNow = reactionsSent * connected;
+  log(`sent ${actionsSent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
   await new Promise((resolve) => {
     const timer = setTimeout(resolve, cfg.grace * 1000);
     if (cfg.earlyExit) {
@@ -716,7 +989,7 @@ async function main() {
         clearTimeout(timer);
         resolve();
       };
-      if (delivered >= expectedNow) onAllDelivered();
+      checkAllDelivered();
     }
   });
   finish(0);

@@ -90,6 +90,7 @@ class Target:
     pids: list[int] = field(default_factory=list)
     stop: Any = None
     stored: Any = None  # callable returning the number of stored messages
+    logs: list[Path] = field(default_factory=list)  # the server's log files
 
 
 def start_baseline(
@@ -165,9 +166,11 @@ def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
         pids=[s.process.pid for s in servers if s.process],
         stop=stop,
         stored=stored,
+        logs=[p for s in servers for p in (s.log_file, s.output)],
     )
 
 
+MIXED = "100 readers, 200 actions/s, a quarter edits and reactions"
 WORKLOADS = {
     "100 readers, 200 msg/s": {
         "readers": 100,
@@ -175,6 +178,10 @@ WORKLOADS = {
         "rate": 200,
         "duration": 10,
     },
+    # The chat only (the baselines cannot edit): 3 new messages to 1 edit or
+    # reaction (alternately) of the sender's acknowledged messages. It runs
+    # right after the plain 100 readers, which it is compared with.
+    MIXED: {"readers": 100, "mode": "rate", "rate": 200, "duration": 10, "mix": 4},
     "1,000 readers, 20 msg/s": {
         "readers": 1000,
         "mode": "rate",
@@ -189,6 +196,7 @@ QUICK = {
     "1,000 readers, 20 msg/s": {"readers": 300, "duration": 4},
     "1,000 readers, burst of 500": {"readers": 300, "count": 200},
     "5,000 idle readers": {"readers": 1000},
+    MIXED: {"duration": 4},
 }
 
 
@@ -225,9 +233,16 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def applies(target: Target, workload: dict[str, Any]) -> bool:
+    """Edits and reactions (``mix``) exist in the chat's dialect only."""
+    return not workload.get("mix") or target.dialect == "chat"
+
+
 def measure(target: Target, workloads: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    results = {}
+    results: dict[str, Any] = {}
     for title, workload in workloads.items():
+        if not applies(target, workload):
+            continue
         print(f"  {target.name}: {title}", flush=True)
         results[title] = run_loadgen(target, workload)
         summary = {
@@ -241,13 +256,45 @@ def measure(target: Target, workloads: dict[str, dict[str, Any]]) -> dict[str, A
                 "latencyMs",
                 "connectSeconds",
                 "kibPerConnection",
+                "actionsPerSecond",
+                "updatesReceived",
+                "updatesLost",
+                "updateDuplicates",
+                "updateLatencyMs",
+                "editLatencyMs",
+                "senderErrorFrames",
+                "error",
             )
+            if key in results[title]
         }
         print(f"    {summary}", flush=True)
         time.sleep(1)
     if target.stored is not None:
+        # What this server stored came from these workloads (a partial run
+        # keeps the figures of the others, measured on an earlier server).
+        results["storedWorkloads"] = list(results)
         results["stored"] = target.stored()
+    report_server_log(target)
     return results
+
+
+def report_server_log(target: Target, shown: int = 5) -> None:
+    """Print how many errors and warnings the server logged, and the first."""
+    problems: dict[str, None] = {}  # The log file and the console repeat lines.
+    for path in target.logs:
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        problems.update(
+            (line[:300], None)
+            for line in lines
+            if re.search(r"\b(ERROR|CRITICAL|WARNING|Traceback)\b", line)
+        )
+    if problems:
+        print(f"  {target.name}: {len(problems)} error/warning log lines", flush=True)
+        for line in list(problems)[:shown]:
+            print(f"    {line}", flush=True)
 
 
 def postgres_database() -> tuple[str, Any]:
@@ -271,12 +318,18 @@ def main() -> None:
         "--quick", action="store_true", help="smaller workloads, a smoke run"
     )
     parser.add_argument("--only", help="run only targets whose name contains this")
+    parser.add_argument(
+        "--workload", help="run only workloads whose title contains this"
+    )
     args = parser.parse_args()
     workloads = {
         # A slow server gets time to finish; `lost` is then what never came.
         title: {"grace": 30, **spec, **(QUICK[title] if args.quick else {})}
         for title, spec in WORKLOADS.items()
+        if not args.workload or args.workload in title
     }
+    if not workloads:
+        parser.error(f"no workload title contains {args.workload!r}")
     results: dict[str, Any] = {}
     started = time.time()
     port = 0  # Each target's, chosen just before it starts.
@@ -336,7 +389,8 @@ def main() -> None:
                 results[target.name] = measure(target, workloads)
             finally:
                 target.stop()
-        if not args.only or "process" in args.only:
+        scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
+        if not args.only or args.only in scaled_name or "process" in args.only:
             import redis
 
             redis.Redis.from_url(redis_url).flushdb()
@@ -355,10 +409,18 @@ def main() -> None:
                     target.stop()
             finally:
                 drop()
-    if args.only:
-        # A partial run updates the last full one's figures for its targets.
-        previous = json.loads((DOCS / "performance.json").read_text())["results"]
-        results = {**previous, **results}
+    if args.only or args.workload:
+        # A partial run updates the last full one's figures for its targets
+        # and workloads, and keeps the rest.
+        previous = json.loads((DOCS / "performance.json").read_text())
+        results = {
+            **previous["results"],
+            **{
+                name: {**previous["results"].get(name, {}), **measured}
+                for name, measured in results.items()
+            },
+        }
+        workloads = {**previous.get("workloads", {}), **workloads}
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "quick": args.quick,

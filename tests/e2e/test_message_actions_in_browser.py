@@ -127,12 +127,14 @@ class LiveChangesTests:
         # Bo replies to it, mentioning Ada.
         act(bo, "words of ada", "reply")
         expect(composer_bar(bo)).to_contain_text("Replying to Ada")
+        # Quoted as it reads, without its Markdown.
+        expect(composer_bar(bo)).to_contain_text("the final words of ada")
         send(bo, "@ada I agree with every word")
         expect(composer_bar(bo)).to_be_hidden()
         for page in (ada, bo, guest):
             quote = said(page, "I agree").locator("[data-reply-quote]")
             expect(quote).to_contain_text("Ada")
-            expect(quote).to_contain_text("words of ada")
+            expect(quote).to_contain_text("the final words of ada")
         expect(said(ada, "I agree")).to_have_class(MENTIONS_ME)
         expect(said(ada, "I agree").locator(".mention.is-me")).to_have_text("@ada")
         for page in (bo, guest):

@@ -5,10 +5,22 @@ import { button, el, inertBidi } from "./dom.js";
 
 const EXCERPT_LENGTH = 100;
 
+// Where rendered blocks and lines end: a quote reads them as spaces.
+const BREAKS = /<(?:br|\/p|\/li|\/pre|\/blockquote)\b[^>]*>/g;
+
+// The words of ``message`` as the page shows them, without its Markdown.
+function shownWords(message) {
+  if (!message.html) return String(message.text || "");
+  // An inert template: nothing in it runs or loads.
+  const template = document.createElement("template");
+  template.innerHTML = String(message.html).replace(BREAKS, " $&");
+  return template.content.textContent;
+}
+
 // The quote of ``message`` in a reply, as the server makes it (a file
 // alone is quoted by its name until the server says otherwise).
 export function quoteOf(message) {
-  let excerpt = String(message.text || "").replace(/\s+/g, " ").trim();
+  let excerpt = shownWords(message).replace(/\s+/g, " ").trim();
   if (!excerpt && message.attachment) excerpt = String(message.attachment.name || "");
   return {
     id: message.id,

@@ -84,6 +84,10 @@ class Following:
         subscription = Subscription(self.socket, room, self.too_slow)
         self.rooms[room.slug] = subscription
         joined = await get_hub().join(room, subscription)
+        if self.rooms.get(room.slug) is not subscription:
+            # Left (the socket closed) while the room was being joined.
+            await get_hub().leave(room.slug, subscription)
+            return
         logger.info("join %s by %s", room.slug, self.socket.who())
         await subscription.start(joined, since=since, after=after)
 

@@ -1,14 +1,81 @@
 """
-Who may do what to a message: the one place that answers.
+Who may do what: the one place that answers.
 
-Every room is public for now: anyone reads, logged-in users write. What
-remains to decide is who may change a message once it is posted.
+A user reads a room if it is public, or if they are a member of it; staff
+are no exception in the chat (the admin is the operators' view of stored
+data). Whoever cannot read a room gets, everywhere, the same answer as for a
+room that does not exist. Logged-in readers write; a message's author edits
+it; its author, or staff who can read the room, delete it.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
 from accounts.models import User
-from chat.models import Message
+from chat.exceptions import NotFound
+from chat.models import Attachment, Membership, Message, Room
+
+Viewer = User | AnonymousUser | None
+
+
+def _user(viewer: Viewer) -> User | None:
+    return viewer if isinstance(viewer, User) and viewer.is_active else None
+
+
+def can_read(viewer: Viewer, room: Room) -> bool:
+    """Whether ``viewer`` may read ``room``: public, or they are a member."""
+    if room.kind == Room.Kind.PUBLIC:
+        return True
+    user = _user(viewer)
+    return user is not None and Membership.objects.filter(room=room, user=user).exists()
+
+
+def can_write(viewer: Viewer, room: Room) -> bool:
+    """Whether ``viewer`` may post in ``room``: a logged-in reader."""
+    return _user(viewer) is not None and can_read(viewer, room)
+
+
+def readable_rooms(viewer: Viewer) -> QuerySet[Room]:
+    """Return the rooms ``viewer`` may read."""
+    user = _user(viewer)
+    public = Q(kind=Room.Kind.PUBLIC)
+    if user is None:
+        return Room.objects.filter(public)
+    return Room.objects.filter(public | Q(memberships__user=user)).distinct()
+
+
+def _no_room(slug: str) -> NotFound:
+    return NotFound(_("There is no room %(slug)r.") % {"slug": slug[:60]})
+
+
+def readable_room(viewer: Viewer, slug: str) -> Room:
+    """
+    Return the room ``slug`` if ``viewer`` may read it; otherwise raise the
+    NotFound of a room that does not exist.
+    """
+    room = Room.objects.filter(slug=slug).first()
+    if room is None or not can_read(viewer, room):
+        raise _no_room(slug)
+    return room
+
+
+def check_readable(viewer: Viewer, room: Room) -> None:
+    """Raise the NotFound of a missing room unless ``viewer`` may read ``room``."""
+    if not can_read(viewer, room):
+        raise _no_room(room.slug)
+
+
+def can_fetch(viewer: Viewer, attachment: Attachment) -> bool:
+    """Files go to logged-in readers of a message that still carries them."""
+    message = attachment.message
+    return (
+        _user(viewer) is not None
+        and not message.deleted
+        and can_read(viewer, message.room)
+    )
 
 
 def can_edit(user: User, message: Message) -> bool:

@@ -9,12 +9,23 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from chat import services
-from chat.models import Attachment, Message, Reaction, Revision, Room
+from chat.models import Attachment, Membership, Message, Reaction, Revision, Room
+
+
+class MembershipInline(admin.TabularInline):
+    """Who may read a private room; the operators' view of it."""
+
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created",)
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "created", "last_message_at")
+    list_display = ("name", "slug", "kind", "created", "last_message_at")
+    list_filter = ("kind",)
+    inlines = [MembershipInline]
     search_fields = ("name", "slug")
     readonly_fields = ("created", "last_message_at", "created_by")
 
@@ -30,7 +41,9 @@ class RoomAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        room = services.room_create(name=obj.name, created_by=request.user)
+        room = services.room_create(
+            name=obj.name, created_by=request.user, kind=obj.kind
+        )
         obj.pk, obj.slug, obj.created = room.pk, room.slug, room.created
         obj.created_by = room.created_by
 
@@ -101,7 +114,9 @@ class MessageAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def delete_model(self, request: HttpRequest, obj: Message) -> None:
-        services.message_delete(room=obj.room, actor=request.user, message_id=obj.pk)
+        services.message_delete(
+            room=obj.room, actor=request.user, message_id=obj.pk, from_admin=True
+        )
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for message in queryset.select_related("room"):

@@ -103,7 +103,7 @@ def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
     Return a page of a room's messages: oldest first, or in change order
     with ``since``.
     """
-    room = selectors.room_get(slug=slug)
+    room = access.readable_room(request.user, slug)
     limit = _limit_param(request)
     since, around = _id_param(request, "since"), _id_param(request, "around")
     before, after = _id_param(request, "before"), _id_param(request, "after")
@@ -127,7 +127,7 @@ def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
 def message_api(request: HttpRequest, slug: str, message_id: int) -> JsonResponse:
     """Edit a message's text (``PATCH {"text"}``) or delete it."""
     _require_user(request)
-    room = selectors.room_get(slug=slug)
+    room = access.readable_room(request.user, slug)
     if request.method == "DELETE":
         message, _changed = services.message_delete(
             room=room, actor=request.user, message_id=message_id
@@ -149,7 +149,7 @@ def reaction_api(
 ) -> JsonResponse:
     """Put one's ``emoji`` on a message (``PUT``) or take it off."""
     _require_user(request)
-    room = selectors.room_get(slug=slug)
+    room = access.readable_room(request.user, slug)
     message, _changed = services.reaction_set(
         room=room,
         user=request.user,
@@ -165,7 +165,7 @@ def reaction_api(
 def revision_list_api(request: HttpRequest, slug: str, message_id: int) -> JsonResponse:
     """Return every text a message had, oldest first (author and staff)."""
     _require_user(request)
-    room = selectors.room_get(slug=slug)
+    room = access.readable_room(request.user, slug)
     message = selectors.message_get(room=room, message_id=message_id)
     if message.deleted:
         raise NotFound(_("That message was deleted."))
@@ -186,7 +186,7 @@ def revision_list_api(request: HttpRequest, slug: str, message_id: int) -> JsonR
 def attachment_upload_api(request: HttpRequest, slug: str) -> JsonResponse:
     """Share an uploaded file, with optional text, in a room."""
     _require_user(request)
-    room = selectors.room_get(slug=slug)
+    room = access.readable_room(request.user, slug)
     upload = request.FILES.get("file")
     if upload is None:
         raise BadRequest(_("Send the file in the multipart field 'file'."))
@@ -210,7 +210,11 @@ def room_create_api(request: HttpRequest) -> JsonResponse:
     body = _json_body(request)
     if not isinstance(body.get("name"), str):
         raise BadRequest(_('Send {"name": "..."}.'))
-    room = services.room_create(name=body["name"], created_by=request.user)
+    room = services.room_create(
+        name=body["name"],
+        created_by=request.user,
+        kind=str(body.get("kind", Room.Kind.PUBLIC)),
+    )
     return JsonResponse({"room": room_payload(room)}, status=201)
 
 

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 
-from chat import commands, handshake, protocol, ratelimit
+from chat import access, commands, handshake, protocol, ratelimit
 from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
 from chat.models import Room
 from chat.subscriptions import Following
@@ -183,6 +183,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return None
         key: str | None = self.scope["session"].session_key
         return key
+
+    def viewer(self) -> access.Viewer:
+        """Return who the socket logged in as (AnonymousUser for a guest)."""
+        user: access.Viewer = self.scope.get("user")
+        return user
 
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")

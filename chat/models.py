@@ -16,7 +16,16 @@ DELETED_AUTHOR_NAME = "deleted user"
 
 
 class Room(models.Model):
-    """A place to talk; everyone can read it, signed-up users write."""
+    """
+    A place to talk. Anyone reads a public room and signed-up users write in
+    it; a private room or a direct conversation is for its members only
+    (chat/access.py).
+    """
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", _("public")
+        PRIVATE = "private", _("private")
+        DIRECT = "direct", _("direct")
 
     name = models.CharField(_("name"), max_length=ROOM_NAME_MAX_LENGTH)
     # ASCII only: the slug names the room's channel-layer group.
@@ -27,6 +36,9 @@ class Room(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.PUBLIC
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     last_message_at = models.DateTimeField(_("last activity"), null=True, blank=True)
@@ -163,6 +175,28 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} on #{self.message_id}"
+
+
+class Membership(models.Model):
+    """A user's place in a room: who may read a private room or a direct one."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    created = models.DateTimeField(_("joined"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user"], name="chat_membership_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.room_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

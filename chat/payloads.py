@@ -126,6 +126,7 @@ def room_payload(room: Room) -> dict[str, Any]:
     return {
         "slug": room.slug,
         "name": room.name,
+        "kind": room.kind,
         "url": room.get_absolute_url(),
         "last_message_at": (
             room.last_message_at.isoformat() if room.last_message_at else None

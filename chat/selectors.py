@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from chat import access
+from chat.access import Viewer
 from chat.exceptions import NotFound
 from chat.models import Message, Reaction, Room
 
@@ -17,17 +19,9 @@ REACTIONS = Prefetch(
 )
 
 
-def room_list() -> QuerySet[Room]:
-    """Return rooms, the most recently active first."""
-    return Room.objects.order_by("-last_message_at", "name")
-
-
-def room_get(*, slug: str) -> Room:
-    """Return the room ``slug`` or raise NotFound."""
-    try:
-        return Room.objects.get(slug=slug)
-    except Room.DoesNotExist:
-        raise NotFound(_("There is no room %(slug)r.") % {"slug": slug[:60]}) from None
+def room_list(viewer: Viewer) -> QuerySet[Room]:
+    """Return the rooms ``viewer`` may read, the most recently active first."""
+    return access.readable_rooms(viewer).order_by("-last_message_at", "name")
 
 
 def message_get(*, room: Room, message_id: int) -> Message:

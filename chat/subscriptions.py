@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from chat import protocol, selectors
+from chat import access, protocol, selectors
 from chat.exceptions import BadRequest, ChatError
 from chat.hub import Joined, get_hub
 from chat.models import Room
@@ -44,6 +44,8 @@ class Socket(Protocol):
 
     def who(self) -> str: ...
 
+    def viewer(self) -> access.Viewer: ...
+
 
 class Following:
     """
@@ -60,10 +62,18 @@ class Following:
         self.rooms: dict[str, Subscription] = {}
 
     async def find(self, slug: str) -> Room:
-        """Return the room ``slug`` (no query if sockets here follow it)."""
-        return get_hub().room(slug) or await database_sync_to_async(selectors.room_get)(
-            slug=slug
+        """
+        Return the room ``slug`` if the socket's user may read it; raise the
+        NotFound of a missing room otherwise (no query for a public room
+        that sockets here follow).
+        """
+        room = get_hub().room(slug)
+        if room is not None and room.kind == Room.Kind.PUBLIC:
+            return room
+        readable: Room = await database_sync_to_async(access.readable_room)(
+            self.socket.viewer(), slug
         )
+        return readable
 
     def room_of(self, slug: str | None) -> Room:
         """Return the followed room a command names (or the fixed one)."""

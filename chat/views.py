@@ -12,15 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import selectors, services
+from chat import access, selectors, services
 from chat.exceptions import ChatError, NotFound
-from chat.models import Attachment, Room
+from chat.models import Attachment
 
 
 @require_GET
 def room_list(request: HttpRequest) -> HttpResponse:
     """List every room with its last activity; anyone may look."""
-    return render(request, "chat/room_list.html", {"rooms": selectors.room_list()})
+    rooms = selectors.room_list(request.user)
+    return render(request, "chat/room_list.html", {"rooms": rooms})
 
 
 @login_required
@@ -40,7 +41,7 @@ def room_create(request: HttpRequest) -> HttpResponse:
 def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Show a room; anonymous visitors read, logged-in users also write."""
     try:
-        room = selectors.room_get(slug=slug)
+        room = access.readable_room(request.user, slug)
     except NotFound:
         raise Http404 from None
     config = {
@@ -56,7 +57,11 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "chat/room_detail.html",
-        {"room": room, "rooms": Room.objects.all(), "chat_config": config},
+        {
+            "room": room,
+            "rooms": access.readable_rooms(request.user).order_by("name"),
+            "chat_config": config,
+        },
     )
 
 
@@ -78,7 +83,12 @@ def _serve(field: FieldFile, *, name: str, content_type: str) -> FileResponse:
 def _attachment(request: HttpRequest, key: str) -> Attachment:
     if not request.user.is_authenticated:
         raise PermissionDenied
-    return get_object_or_404(Attachment, key=key)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message__room"), key=key
+    )
+    if not access.can_fetch(request.user, attachment):
+        raise Http404  # The same as for a file that does not exist.
+    return attachment
 
 
 @require_GET

@@ -119,6 +119,7 @@ def messages_create(
     used before returns the stored message with ``created`` False.
     """
     author = check_author(author)
+    access.check_readable(author, room)
     keys = [post.client_id for post in posts if post.client_id is not None]
     # Retries are rare: a plain lookup of the keys first, and the whole
     # messages only for those found.
@@ -229,6 +230,7 @@ def attachment_create(
 ) -> tuple[Message, bool]:
     """Share ``upload`` in ``room`` as a message with optional ``text``."""
     author = check_author(author)
+    access.check_readable(author, room)
     text = clean_text(text, allow_blank=True)
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     if upload.size is None or upload.size > limit:
@@ -311,6 +313,7 @@ def message_edit(
     stores and broadcasts nothing.
     """
     user = check_author(editor)
+    access.check_readable(user, room)
     text = clean_text(text, allow_blank=True)
     users = users_named([text])  # Looked up before the room is locked.
     with room_changes(room) as changes:
@@ -360,7 +363,12 @@ def _requote(changes: RoomChanges, message: Message) -> None:
 
 
 def message_delete(
-    *, room: Room, actor: Actor, message_id: int, client_id: str | None = None
+    *,
+    room: Room,
+    actor: Actor,
+    message_id: int,
+    client_id: str | None = None,
+    from_admin: bool = False,
 ) -> tuple[Message, bool]:
     """
     Make ``message_id`` a tombstone; return it and whether it changed.
@@ -368,8 +376,12 @@ def message_delete(
     Authors delete their own messages, staff anyone's. The text, revisions,
     reactions and attachment go in the transaction (the files after the
     commit); the message stays, deleted, so that replies keep their anchor.
+    In the chat one deletes only in rooms one can read; staff in the admin
+    (``from_admin``) anywhere.
     """
     user = check_author(actor)
+    if not from_admin:
+        access.check_readable(user, room)
     with room_changes(room) as changes:
         message = message_get(room=changes.room, message_id=message_id)
         if not access.can_delete(user, message):

@@ -7,6 +7,7 @@ from django.db import IntegrityError
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
+from chat import access
 from chat.exceptions import BadRequest
 from chat.models import EMOJI_MAX_LENGTH, Message, Reaction, Room
 from chat.selectors import REACTIONS, message_get
@@ -44,6 +45,7 @@ def reaction_set(
     is not, stores and broadcasts nothing.
     """
     reactor = check_author(user)
+    access.check_readable(reactor, room)
     emoji = clean_emoji(emoji)
     try:
         with room_changes(room) as changes:

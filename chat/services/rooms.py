@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.validators import clean_name
 from chat.exceptions import BadRequest
-from chat.models import ROOM_NAME_MAX_LENGTH, ROOM_SLUG_MAX_LENGTH, Room
+from chat.models import ROOM_NAME_MAX_LENGTH, ROOM_SLUG_MAX_LENGTH, Membership, Room
 from chat.services.common import Actor, check_author
 
 logger = logging.getLogger("chat.services")
@@ -44,9 +44,14 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def room_create(*, name: str, created_by: Actor) -> Room:
-    """Create a room named ``name`` with a unique ASCII slug."""
+def room_create(*, name: str, created_by: Actor, kind: str = Room.Kind.PUBLIC) -> Room:
+    """
+    Create a room named ``name`` with a unique ASCII slug. A private room's
+    creator is its first member.
+    """
     creator = check_author(created_by)
+    if kind not in (Room.Kind.PUBLIC, Room.Kind.PRIVATE):
+        raise BadRequest(_("A room is public or private."))
     try:
         name = clean_name(name, max_length=ROOM_NAME_MAX_LENGTH)
     except ValidationError as error:
@@ -55,10 +60,12 @@ def room_create(*, name: str, created_by: Actor) -> Room:
         try:
             with transaction.atomic():
                 room = Room.objects.create(
-                    name=name, slug=_unique_slug(name), created_by=creator
+                    name=name, slug=_unique_slug(name), created_by=creator, kind=kind
                 )
+                if kind == Room.Kind.PRIVATE:
+                    Membership.objects.create(room=room, user=creator)
         except IntegrityError:
             continue  # Another room took the slug meanwhile; pick again.
-        logger.info("room %s created by %s: %r", room.slug, creator, room.name)
+        logger.info("%s room %s created by %s: %r", kind, room.slug, creator, room.name)
         return room
     raise BadRequest(_("Could not find a free address for the room; try another name."))

@@ -43,7 +43,15 @@ class AdminTests:
         assert message.seq == room.last_seq
 
     def test_a_room_added_in_the_admin_gets_a_slug(self, user: User) -> None:
-        response = staff(user).post("/admin/chat/room/add/", {"name": "Ops Desk"})
+        response = staff(user).post(
+            "/admin/chat/room/add/",
+            {
+                "name": "Ops Desk",
+                "kind": "public",
+                "memberships-TOTAL_FORMS": "0",
+                "memberships-INITIAL_FORMS": "0",
+            },
+        )
         assert response.status_code == 302
         assert Room.objects.get(name="Ops Desk").slug == "ops-desk"
 

@@ -32,6 +32,9 @@ class Socket:
     def who(self) -> str:
         return "tester"
 
+    def viewer(self) -> None:
+        return None  # A guest.
+
 
 class FollowingTests:
     async def test_a_socket_that_leaves_while_joining_leaves_nothing_behind(

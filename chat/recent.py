@@ -21,12 +21,13 @@ class RecentPage:
         self.size = size
         # id -> encoded message, in id order (new ids are always the highest).
         self.messages: dict[int, str] = {}
-        self._frames: dict[str, str] = {}
+        # The last history frame made: (room, seq, frame), until the page changes.
+        self._frame: tuple[str, int, str] | None = None
 
     def fill(self, messages: Iterable[tuple[int, str]]) -> None:
         """Start from ``messages``, oldest first."""
         self.messages.clear()
-        self._frames.clear()
+        self._frame = None
         for message_id, message in messages:
             self.put(message_id, message)
 
@@ -40,15 +41,11 @@ class RecentPage:
                 del self.messages[next(iter(self.messages))]
         else:
             return
-        self._frames.clear()
+        self._frame = None
 
     def history_frame(self, room: str, seq: int) -> str:
         """Return the history frame of the page, at the room's change ``seq``."""
-        key = f"{room}:{seq}"
-        frame = self._frames.get(key)
-        if frame is None:
-            self._frames.clear()
-            frame = self._frames[key] = protocol.history_frame(
-                self.messages.values(), room=room, seq=seq
-            )
-        return frame
+        if self._frame is None or self._frame[:2] != (room, seq):
+            frame = protocol.history_frame(self.messages.values(), room=room, seq=seq)
+            self._frame = (room, seq, frame)
+        return self._frame[2]

@@ -33,11 +33,6 @@ def can_read(viewer: Viewer, room: Room) -> bool:
     return user is not None and Membership.objects.filter(room=room, user=user).exists()
 
 
-def can_write(viewer: Viewer, room: Room) -> bool:
-    """Whether ``viewer`` may post in ``room``: a logged-in reader."""
-    return _user(viewer) is not None and can_read(viewer, room)
-
-
 def readable_rooms(viewer: Viewer) -> QuerySet[Room]:
     """Return the rooms ``viewer`` may read."""
     user = _user(viewer)

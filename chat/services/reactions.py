@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import emoji as emoji_data
-from django.db import IntegrityError
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
@@ -47,27 +46,23 @@ def reaction_set(
     reactor = check_author(user)
     access.check_readable(reactor, room)
     emoji = clean_emoji(emoji)
-    try:
-        with room_changes(room) as changes:
-            message = message_get(room=changes.room, message_id=message_id)
-            if message.deleted:
-                raise BadRequest(_("That message was deleted."))
-            if _has(message, reactor.pk, emoji) == on:
-                return message, False
-            check_rate(reactor)
-            if on:
-                Reaction.objects.create(message=message, user=reactor, emoji=emoji)
-            else:
-                Reaction.objects.filter(
-                    message=message, user=reactor, emoji=emoji
-                ).delete()
-            # The payload shows every reaction: read them again.
-            message._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-            prefetch_related_objects([message], REACTIONS)
-            changes.add(message, client_id=client_id)
-    except IntegrityError:
-        # The same reaction, put on concurrently, won: nothing to change.
-        return message_get(room=room, message_id=message_id), False
+    with room_changes(room) as changes:
+        # Read under the room lock: reactions to the room's messages are
+        # made one at a time, so what is read here is what is stored.
+        message = message_get(room=changes.room, message_id=message_id)
+        if message.deleted:
+            raise BadRequest(_("That message was deleted."))
+        if _has(message, reactor.pk, emoji) == on:
+            return message, False
+        check_rate(reactor)
+        if on:
+            Reaction.objects.create(message=message, user=reactor, emoji=emoji)
+        else:
+            Reaction.objects.filter(message=message, user=reactor, emoji=emoji).delete()
+        # The payload shows every reaction: read them again.
+        message._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+        prefetch_related_objects([message], REACTIONS)
+        changes.add(message, client_id=client_id)
     return message, True
 
 

@@ -127,6 +127,13 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}: {self.text[:40]}"
 
+    def attachment_or_none(self) -> Attachment | None:
+        """Return the file the message carries, if any (no query once loaded)."""
+        try:
+            return self.attachment
+        except Attachment.DoesNotExist:
+            return None
+
 
 class Revision(models.Model):
     """An earlier text of an edited message, as it read until ``replaced``."""

@@ -38,10 +38,7 @@ def message_payload(
     loaded already (see ``selectors.message_queryset``) so that a page of
     messages costs two queries.
     """
-    try:
-        attachment = message.attachment
-    except Attachment.DoesNotExist:
-        attachment = None
+    attachment = message.attachment_or_none()
     return {
         "id": message.pk,
         "room": room_slug or message.room.slug,

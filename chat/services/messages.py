@@ -320,7 +320,7 @@ def message_edit(
         # Read under the lock: what a concurrent edit or delete left.
         message = message_get(room=changes.room, message_id=message_id)
         _editable(user, message)
-        if not text.strip() and not _has_attachment(message):
+        if not text.strip() and message.attachment_or_none() is None:
             raise BadRequest(_("The message is blank."))
         if text == message.text:
             return message, False
@@ -346,13 +346,6 @@ def message_edit(
         )
         _requote(changes, message)
     return message, True
-
-
-def _has_attachment(message: Message) -> bool:
-    try:
-        return message.attachment is not None
-    except Attachment.DoesNotExist:
-        return False
 
 
 def _requote(changes: RoomChanges, message: Message) -> None:

@@ -25,7 +25,7 @@ PASSWORD = "correct-horse-battery-9"
 # The Message object's fields in the wire contract (docs/protocol.md).
 MESSAGE_KEYS = {
     *("id", "room", "author", "username", "text", "html", "mentions", "created"),
-    *("attachment", "seq", "edited", "deleted", "reply_to", "reactions"),
+    *("attachment", "seq", "edited", "deleted", "reply_to", "reactions", "member"),
 }
 
 # Fuzz tests (chat/tests/test_fuzz_*.py) run under this profile and set only

@@ -6,6 +6,10 @@ are no exception in the chat (the admin is the operators' view of stored
 data). Whoever cannot read a room gets, everywhere, the same answer as for a
 room that does not exist. Logged-in readers write; a message's author edits
 it; its author, or staff who can read the room, delete it.
+
+A room's creator and staff manage its members (staff without being members
+of it); members add people too where the room allows it; anyone leaves. A
+direct conversation's people never change.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ def _user(viewer: Viewer) -> User | None:
     return viewer if isinstance(viewer, User) and viewer.is_active else None
 
 
-def can_read(viewer: Viewer, room: Room) -> bool:
-    """Whether ``viewer`` may read ``room``: public, or they are a member."""
-    if room.kind == Room.Kind.PUBLIC:
-        return True
+def is_member(viewer: Viewer, room: Room) -> bool:
+    """Whether ``viewer`` is a member of ``room``."""
     user = _user(viewer)
     return user is not None and Membership.objects.filter(room=room, user=user).exists()
+
+
+def can_read(viewer: Viewer, room: Room) -> bool:
+    """Whether ``viewer`` may read ``room``: public, or they are a member."""
+    return room.kind == Room.Kind.PUBLIC or is_member(viewer, room)
 
 
 def readable_rooms(viewer: Viewer) -> QuerySet[Room]:
@@ -39,7 +46,8 @@ def readable_rooms(viewer: Viewer) -> QuerySet[Room]:
     public = Q(kind=Room.Kind.PUBLIC)
     if user is None:
         return Room.objects.filter(public)
-    return Room.objects.filter(public | Q(memberships__user=user)).distinct()
+    joined = Membership.objects.filter(user=user).values("room_id")
+    return Room.objects.filter(public | Q(pk__in=joined))
 
 
 def _no_room(slug: str) -> NotFound:
@@ -55,6 +63,39 @@ def readable_room(viewer: Viewer, slug: str) -> Room:
     if room is None or not can_read(viewer, room):
         raise _no_room(slug)
     return room
+
+
+def managed_room(viewer: Viewer, slug: str) -> Room:
+    """
+    Return the room ``slug`` if ``viewer`` may read it or is staff (who
+    manage members of rooms they cannot read); otherwise raise the NotFound
+    of a room that does not exist.
+    """
+    user = _user(viewer)
+    if user is not None and user.is_staff:
+        room = Room.objects.filter(slug=slug).exclude(kind=Room.Kind.DIRECT).first()
+        if room is not None:
+            return room
+    return readable_room(viewer, slug)
+
+
+def can_manage(user: User, room: Room) -> bool:
+    """Its creator and staff manage a room's members (not a direct one's)."""
+    return room.kind != Room.Kind.DIRECT and (
+        user.is_staff or room.created_by_id == user.pk
+    )
+
+
+def can_add(user: User, room: Room) -> bool:
+    """Who may add people: managers, and members where the room allows it."""
+    return can_manage(user, room) or (
+        room.kind != Room.Kind.DIRECT and room.members_can_add and is_member(user, room)
+    )
+
+
+def can_remove(user: User, room: Room, member: User) -> bool:
+    """Anyone leaves; managers remove others."""
+    return member.pk == user.pk or can_manage(user, room)
 
 
 def check_readable(viewer: Viewer, room: Room) -> None:

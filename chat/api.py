@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
@@ -28,10 +28,10 @@ from chat.exceptions import (
     RateLimited,
 )
 from chat.models import Message, Room
-from chat.payloads import message_payload, room_payload
+from chat.payloads import message_payload, person_payload, room_payload
 from chat.protocol import error_payload, parse_client_id, parse_message_id
 
-View = Callable[..., JsonResponse]
+View = Callable[..., HttpResponse]
 
 
 def error_response(error: ChatError) -> JsonResponse:
@@ -45,7 +45,7 @@ def json_errors(view: View) -> View:
     """Turn a ChatError raised by ``view`` into the contract's error body."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
         except ChatError as error:
@@ -202,10 +202,21 @@ def attachment_upload_api(request: HttpRequest, slug: str) -> JsonResponse:
     )
 
 
-@require_POST
+def _room_response(room: Room, request: HttpRequest, status: int) -> JsonResponse:
+    entry = selectors.room_entry(room, request.user)
+    return JsonResponse({"room": room_payload(entry)}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @json_errors
-def room_create_api(request: HttpRequest) -> JsonResponse:
-    """Create a room from ``{"name": ...}``."""
+def rooms_api(request: HttpRequest) -> JsonResponse:
+    """
+    List the rooms one may read (joined first, then those to browse), or
+    create one from ``{"name", "kind"}``.
+    """
+    if request.method == "GET":
+        rooms = selectors.room_list(request.user)
+        return JsonResponse({"rooms": [room_payload(entry) for entry in rooms]})
     _require_user(request)
     body = _json_body(request)
     if not isinstance(body.get("name"), str):
@@ -214,8 +225,85 @@ def room_create_api(request: HttpRequest) -> JsonResponse:
         name=body["name"],
         created_by=request.user,
         kind=str(body.get("kind", Room.Kind.PUBLIC)),
+        members_can_add=body.get("members_can_add") is True,
     )
-    return JsonResponse({"room": room_payload(room)}, status=201)
+    return _room_response(room, request, 201)
+
+
+@require_POST
+@json_errors
+def room_join_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Join a public room."""
+    _require_user(request)
+    room = access.readable_room(request.user, slug)
+    joined = services.room_join(room=room, user=request.user)
+    return _room_response(room, request, 201 if joined else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@json_errors
+def member_list_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """List a room's members, or add one from ``{"username"}``."""
+    room = access.managed_room(request.user, slug)
+    if request.method == "GET":
+        return JsonResponse(
+            {"members": [person_payload(u) for u in selectors.room_members(room)]}
+        )
+    _require_user(request)
+    member, added = services.member_add(
+        room=room, actor=request.user, username=_json_body(request).get("username")
+    )
+    return JsonResponse(
+        {"member": person_payload(member)}, status=201 if added else 200
+    )
+
+
+@require_http_methods(["DELETE"])
+@json_errors
+def member_api(request: HttpRequest, slug: str, username: str) -> HttpResponse:
+    """Take someone out of a room (oneself: leave)."""
+    _require_user(request)
+    room = access.managed_room(request.user, slug)
+    services.member_remove(room=room, actor=request.user, username=username)
+    return HttpResponse(status=204)
+
+
+@require_POST
+@json_errors
+def direct_api(request: HttpRequest) -> JsonResponse:
+    """Open the direct conversation with ``{"usernames": [...]}``."""
+    _require_user(request)
+    room, created = services.direct_open(
+        actor=request.user, usernames=_json_body(request).get("usernames")
+    )
+    return _room_response(room, request, 201 if created else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@json_errors
+def block_list_api(request: HttpRequest) -> JsonResponse:
+    """List whom one blocked, or block ``{"username"}``."""
+    _require_user(request)
+    if request.method == "GET":
+        return JsonResponse(
+            {
+                "blocks": [
+                    person_payload(u) for u in selectors.blocked_users(request.user)
+                ]
+            }
+        )
+    username = _json_body(request).get("username")
+    created = services.block_set(user=request.user, username=username, on=True)
+    return JsonResponse({"blocked": username}, status=201 if created else 200)
+
+
+@require_http_methods(["DELETE"])
+@json_errors
+def block_api(request: HttpRequest, username: str) -> HttpResponse:
+    """Unblock someone."""
+    _require_user(request)
+    services.block_set(user=request.user, username=username, on=False)
+    return HttpResponse(status=204)
 
 
 def _api_error(request: HttpRequest, error: ChatError) -> JsonResponse | None:

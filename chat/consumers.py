@@ -64,6 +64,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # ready replies (errors of frames that did not parse).
         self.pending: list[protocol.Command | str] = []
         self.open = False
+        self.chores: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         self.language = handshake.language(self.scope)
@@ -97,7 +98,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             DirectWriter.behind(self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT)
         )
         if room is not None:
-            await self.following.follow(room, since=since, after=after)
+            try:
+                await self.following.follow(room, since=since, after=after)
+            except NotFound:
+                await self.close(code=CLOSE_NOT_FOUND)
 
     async def disconnect(self, code: int) -> None:
         self.output.close()
@@ -191,6 +195,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")
+
+    def removed(self, slug: str) -> None:
+        """The user can no longer read ``slug`` (told by its ``removed`` frame)."""
+        task = asyncio.get_running_loop().create_task(self._removed(slug))
+        self.chores.add(task)
+        task.add_done_callback(self.chores.discard)
+
+    async def _removed(self, slug: str) -> None:
+        await self.following.removed(slug)
+        if self.fixed_room is not None and self.open:
+            # Its only room: closed once the frames before it are out.
+            self.open = False
+            await self.output.drain()
+            self.output.close()
+            await self.close(code=CLOSE_NOT_FOUND)
 
     def _too_slow(self) -> None:
         self._cut_off(CLOSE_TOO_SLOW, "too slow")

@@ -8,10 +8,13 @@ ever hears of a message that is not stored.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+if TYPE_CHECKING:
+    from chat.payloads import MemberChange
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +46,11 @@ def change_broadcast(
     message_id: int,
     message: str,
     client_id: str | None,
+    member: MemberChange | None = None,
 ) -> None:
     """
     Send a change of a message (``message``: its new state, encoded) to
-    every socket in the room.
+    every socket in the room; ``member`` for a member line.
 
     This process's sockets get it at once; other processes through the
     channel layer, one layer message per process. ``prev_seq`` is the room's
@@ -61,6 +65,7 @@ def change_broadcast(
         "id": message_id,
         "message": message,
         "client_id": client_id,
+        "member": list(member) if member is not None else None,
     }
     _send(event, what=f"broadcast of change {seq} in {room_slug}")
 

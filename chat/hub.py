@@ -7,9 +7,12 @@ that hands the already encoded frame to every socket of the room. The hub
 delivers each room's changes in ``seq`` order, exactly once (see
 chat/sequencing.py), and fetches a missing link from the database. A change
 of a message the hub has not handed out before is a ``message`` frame, any
-other an ``update``. A periodic tick renews the layer subscriptions (a
-restarted Redis forgets them), catches up on anything stored but never
-heard of, sends heartbeats, and closes sockets whose login has ended.
+other an ``update``; a member line is a ``member`` frame, and one that
+takes a private room from someone takes that room's sockets of theirs out
+of the fan-out at that point of the stream. A periodic tick renews the
+layer subscriptions (a restarted Redis forgets them), catches up on
+anything stored but never heard of, sends heartbeats, and closes sockets
+whose login has ended.
 "Check the logins now" comes to every hub through one group they all join.
 """
 
@@ -31,7 +34,7 @@ from django.conf import settings
 from accounts.sessions import ended_sessions
 from chat import events, protocol, selectors
 from chat.models import Room
-from chat.payloads import Encoded, encoded_messages
+from chat.payloads import Encoded, MemberChange, encoded_messages
 from chat.recent import RecentPage
 from chat.sequencing import Event, Repair, Sequencer
 from chat.transport import wire_frame
@@ -58,6 +61,12 @@ class Listener(Protocol):
 
     def end_session(self) -> None:
         """Close the socket: its login ended."""
+
+    def user_id(self) -> int | None:
+        """Return the id of the socket's user (None for a guest)."""
+
+    def removed(self) -> None:
+        """Its user can no longer read the room: tell them, stop following."""
 
 
 class Joined(NamedTuple):
@@ -241,10 +250,15 @@ class Hub:
 
     def _hand_out(self, state: RoomState, ready: list[Event], repair: Repair) -> None:
         for event in ready:
+            member = event.get("member")
             self._send(
                 state,
                 Encoded(
-                    event["id"], event["seq"], event["message"], event["client_id"]
+                    event["id"],
+                    event["seq"],
+                    event["message"],
+                    event["client_id"],
+                    MemberChange(*member) if member else None,
                 ),
             )
         if repair is Repair.NOW:
@@ -258,18 +272,34 @@ class Hub:
         state.max_id = max(state.max_id, change.id)
         state.recent.put(change.id, change.message)
         # Encoded once here, written as they are to every socket of the room.
-        frame = protocol.change_frame(
-            protocol.MESSAGE if new else protocol.UPDATE,
-            change.message,
-            room=state.slug,
-            seq=change.seq,
-            client_id=change.client_id,
-        )
+        if change.member is not None:
+            frame = protocol.member_frame(
+                change.message, room=state.slug, seq=change.seq, member=change.member
+            )
+        else:
+            frame = protocol.change_frame(
+                protocol.MESSAGE if new else protocol.UPDATE,
+                change.message,
+                room=state.slug,
+                seq=change.seq,
+                client_id=change.client_id,
+            )
         state.outgoing.append((change.seq, frame, wire_frame(frame)))
-        if len(state.outgoing) == 1:
+        if change.member is not None and change.member.ends_reading(state.room):
+            # Up to this change and no further: out now, then the member's
+            # sockets leave the room.
+            self._flush(state)
+            self._remove(state, change.member.user_id)
+        elif len(state.outgoing) == 1:
             # Changes that arrive before the loop comes round again go out
             # together: one write per socket for the lot.
             self.loop.call_soon(self._flush, state)
+
+    def _remove(self, state: RoomState, user_id: int | None) -> None:
+        for listener in tuple(state.listeners):
+            if user_id is not None and listener.user_id() == user_id:
+                state.listeners.discard(listener)
+                listener.removed()
 
     def _flush(self, state: RoomState) -> None:
         batch, state.outgoing = state.outgoing, []

@@ -48,6 +48,14 @@ class Room(models.Model):
     # (posted, edited, deleted, reacted to) takes the next number, under the
     # room's row lock, so numbers grow in commit order (see services.stream).
     last_seq = models.BigIntegerField(default=0, editable=False)
+    # Whether any member of a private room may add people (its creator and
+    # staff always may).
+    members_can_add = models.BooleanField(_("members can add people"), default=False)
+    # A direct conversation's people, as their sorted ids: the same people
+    # always get the same conversation.
+    direct_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -59,6 +67,15 @@ class Room(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("chat:room_detail", kwargs={"slug": self.slug})
+
+
+class MemberAction(models.TextChoices):
+    """What a room's member line says happened."""
+
+    JOIN = "join", _("joined")
+    LEAVE = "leave", _("left")
+    ADD = "add", _("added")
+    REMOVE = "remove", _("removed")
 
 
 class Message(models.Model):
@@ -103,6 +120,20 @@ class Message(models.Model):
         blank=True,
         related_name="replies",
         verbose_name=_("reply to"),
+    )
+    # A member line (someone joined, left, was added or removed) has an
+    # action and its ``member``; its author is who did it. It has no text,
+    # and nobody edits, deletes, reacts to or replies to it.
+    member_action = models.CharField(
+        _("member change"), max_length=10, blank=True, choices=MemberAction.choices
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member"),
     )
     # The sender's idempotency key: a retry with the same key is stored once.
     # NULL, not "", for "no key": NULLs never collide in the unique constraint.
@@ -185,13 +216,18 @@ class Reaction(models.Model):
 
 
 class Membership(models.Model):
-    """A user's place in a room: who may read a private room or a direct one."""
+    """
+    A user's place in a room: who reads a private room or a direct one, and
+    which rooms are in one's sidebar.
+    """
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     created = models.DateTimeField(_("joined"), auto_now_add=True)
+    # A direct conversation one left: out of the sidebar until a new message.
+    hidden = models.BooleanField(_("hidden"), default=False)
 
     class Meta:
         verbose_name = _("membership")
@@ -204,6 +240,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.room_id}"
+
+
+class Block(models.Model):
+    """``user`` blocked ``blocked``: no direct conversation, messages folded."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created = models.DateTimeField(_("blocked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "blocked"], name="chat_block_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} blocks {self.blocked_id}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

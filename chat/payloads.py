@@ -10,12 +10,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import nh3
 
-from chat.models import DELETED_AUTHOR_NAME, Attachment, Message, Room
+from accounts.models import User
+from chat.models import DELETED_AUTHOR_NAME, Attachment, MemberAction, Message, Room
 from chat.protocol import encode
+
+if TYPE_CHECKING:
+    from chat.selectors import RoomEntry
 
 
 def attachment_payload(attachment: Attachment) -> dict[str, Any]:
@@ -39,6 +43,7 @@ def message_payload(
     messages costs two queries.
     """
     attachment = message.attachment_or_none()
+    member = message.member if message.member_action else None
     return {
         "id": message.pk,
         "room": room_slug or message.room.slug,
@@ -55,6 +60,15 @@ def message_payload(
         "deleted": message.deleted,
         "reply_to": _quote(message.reply_to) if message.reply_to else None,
         "reactions": _reactions(message),
+        "member": (
+            {
+                "action": message.member_action,
+                "username": member.username if member else None,
+                "name": member.shown_name if member else DELETED_AUTHOR_NAME,
+            }
+            if message.member_action
+            else None
+        ),
     }
 
 
@@ -102,6 +116,35 @@ def encoded_message(message: Message, *, room_slug: str | None = None) -> str:
     return encode(message_payload(message, room_slug=room_slug))
 
 
+class MemberChange(NamedTuple):
+    """A member line's change, as the ``member`` frame tells it."""
+
+    action: str
+    # Whom it is about (None once their account is gone), and who did it.
+    user_id: int | None
+    username: str | None
+    by: str | None
+
+    def ends_reading(self, room: Room) -> bool:
+        """Whether the member can no longer read ``room`` after this change."""
+        return self.action in (MemberAction.LEAVE, MemberAction.REMOVE) and (
+            room.kind != Room.Kind.PUBLIC
+        )
+
+
+def member_change(message: Message) -> MemberChange | None:
+    """Return the member change a member line records (None for a message)."""
+    if not message.member_action:
+        return None
+    member, by = message.member, message.author
+    return MemberChange(
+        message.member_action,
+        message.member_id,
+        member.username if member else None,
+        by.username if by else None,
+    )
+
+
 class Encoded(NamedTuple):
     """A message encoded once, with what routing it needs."""
 
@@ -109,23 +152,39 @@ class Encoded(NamedTuple):
     seq: int
     message: str
     client_id: str | None
+    member: MemberChange | None = None
 
 
 def encoded_messages(messages: Iterable[Message], *, room_slug: str) -> list[Encoded]:
     """Return each of ``messages`` encoded, with its id, seq and client_id."""
     return [
-        Encoded(m.pk, m.seq, encoded_message(m, room_slug=room_slug), m.client_id)
+        Encoded(
+            m.pk,
+            m.seq,
+            encoded_message(m, room_slug=room_slug),
+            m.client_id,
+            member_change(m),
+        )
         for m in messages
     ]
 
 
-def room_payload(room: Room) -> dict[str, Any]:
+def room_payload(entry: RoomEntry) -> dict[str, Any]:
+    """Return the contract's Room object, as its reader sees it."""
+    room = entry.room
     return {
         "slug": room.slug,
-        "name": room.name,
+        "name": entry.title,
         "kind": room.kind,
         "url": room.get_absolute_url(),
+        "joined": entry.joined,
+        "members": entry.members,
         "last_message_at": (
             room.last_message_at.isoformat() if room.last_message_at else None
         ),
     }
+
+
+def person_payload(user: User) -> dict[str, str]:
+    """Return a user as lists of people show them."""
+    return {"username": user.username, "name": user.shown_name}

@@ -9,16 +9,21 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from chat.exceptions import BadRequest, ChatError, RateLimited
 from chat.models import CLIENT_ID_MAX_LENGTH
 
+if TYPE_CHECKING:
+    from chat.payloads import MemberChange
+
 HISTORY = "history"
 MESSAGE = "message"
 UPDATE = "update"
+MEMBER = "member"
+REMOVED = "removed"
 EDIT = "edit"
 DELETE = "delete"
 REACT = "react"
@@ -284,6 +289,29 @@ def change_frame(
         + json.dumps(client_id)
         + "}"
     )
+
+
+def member_frame(message: str, *, room: str, seq: int, member: MemberChange) -> str:
+    """
+    Return the ``member`` frame of change ``seq`` of ``room``: someone
+    joined, left, was added or removed; ``message`` is its member line.
+    """
+    fields = encode(
+        {
+            "type": MEMBER,
+            "room": room,
+            "seq": seq,
+            "action": member.action,
+            "username": member.username,
+            "by": member.by,
+        }
+    )
+    return fields[:-1] + ',"message":' + message + "}"
+
+
+def removed_frame(room: str) -> str:
+    """Tell a socket its user can no longer read ``room``: no more of it follows."""
+    return encode({"type": REMOVED, "room": room})
 
 
 def heartbeat_frame(room: str, seq: int, last_id: int) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from chat import access
 from chat.access import Viewer
 from chat.exceptions import NotFound
-from chat.models import Message, Reaction, Room
+from chat.models import Block, Membership, Message, Reaction, Room
 
 # A message's reactions with their users, oldest first: one query a page.
 REACTIONS = Prefetch(
@@ -19,14 +21,108 @@ REACTIONS = Prefetch(
 )
 
 
-def room_list(viewer: Viewer) -> QuerySet[Room]:
-    """Return the rooms ``viewer`` may read, the most recently active first."""
-    return access.readable_rooms(viewer).order_by("-last_message_at", "name")
+@dataclass(frozen=True)
+class RoomEntry:
+    """A room as one reader's room list shows it."""
+
+    room: Room
+    # The name they see: a direct conversation is named by its other people.
+    title: str
+    joined: bool
+    members: int
+
+    @property
+    def kind(self) -> str:
+        return self.room.kind
+
+
+def room_list(viewer: Viewer) -> list[RoomEntry]:
+    """
+    Return the rooms ``viewer`` may read: those they joined, then the public
+    ones they may browse; the most recently active first within each. A
+    direct conversation they left is not listed until a new message comes.
+    """
+    user = viewer if isinstance(viewer, User) else None
+    mine = (
+        dict(Membership.objects.filter(user=user).values_list("room_id", "hidden"))
+        if user is not None
+        else {}
+    )
+    rooms: list[Room] = [
+        room
+        for room in access.readable_rooms(viewer)
+        .annotate(members=Count("memberships"))
+        .order_by(F("last_message_at").desc(nulls_last=True), "name")
+        if not mine.get(room.pk, False)
+    ]
+    titles = _titles(rooms, viewer)
+    entries = [
+        RoomEntry(room, titles[room.pk], room.pk in mine, room.members)  # type: ignore[attr-defined]
+        for room in rooms
+    ]
+    return sorted(entries, key=lambda entry: not entry.joined)
+
+
+def room_entry(room: Room, viewer: Viewer) -> RoomEntry:
+    """Return ``room`` as ``viewer``'s room list shows it."""
+    return RoomEntry(
+        room,
+        _titles([room], viewer)[room.pk],
+        access.is_member(viewer, room),
+        room.memberships.count(),
+    )
+
+
+def _titles(rooms: list[Room], viewer: Viewer) -> dict[int, str]:
+    """Name each room; a direct conversation by its people other than ``viewer``."""
+    direct = [room.pk for room in rooms if room.kind == Room.Kind.DIRECT]
+    me = viewer.pk if viewer is not None else None
+    others: dict[int, list[str]] = {}
+    if direct:
+        memberships = Membership.objects.filter(room__in=direct).select_related("user")
+        for membership in memberships.order_by("user__username_key"):
+            if membership.user_id != me:
+                others.setdefault(membership.room_id, []).append(
+                    membership.user.shown_name
+                )
+    return {
+        room.pk: ", ".join(others.get(room.pk, ())) or room.name
+        if room.kind == Room.Kind.DIRECT
+        else room.name
+        for room in rooms
+    }
+
+
+def room_members(room: Room) -> list[User]:
+    """Return the members of ``room``, by name."""
+    return [
+        membership.user
+        for membership in room.memberships.select_related("user").order_by(
+            "user__username_key"
+        )
+    ]
+
+
+def blocked_users(user: Viewer) -> list[User]:
+    """Return whom ``user`` blocked."""
+    if not isinstance(user, User):
+        return []
+    return [
+        block.blocked
+        for block in Block.objects.filter(user=user)
+        .select_related("blocked")
+        .order_by("blocked__username_key")
+    ]
 
 
 def message_get(*, room: Room, message_id: int) -> Message:
-    """Return the message ``message_id`` of ``room`` or raise NotFound."""
-    message = message_queryset().filter(room=room, pk=message_id).first()
+    """
+    Return the message ``message_id`` of ``room`` or raise NotFound; member
+    lines are not messages one acts on.
+    """
+    message = (
+        message_queryset().filter(room=room, pk=message_id, member_action="").first()
+    )
     if message is None:
         raise NotFound(
             _("There is no message %(id)d in this room.") % {"id": message_id}
@@ -37,7 +133,7 @@ def message_get(*, room: Room, message_id: int) -> Message:
 def message_queryset() -> QuerySet[Message]:
     """Return messages with what their payload needs, loaded in one query."""
     return Message.objects.select_related(
-        "author", "attachment", "reply_to"
+        "author", "attachment", "reply_to", "member"
     ).prefetch_related(REACTIONS)
 
 

@@ -20,11 +20,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat import access, protocol, selectors
-from chat.exceptions import BadRequest, ChatError
+from chat.exceptions import BadRequest, ChatError, NotFound
 from chat.hub import Joined, get_hub
 from chat.models import Room
 from chat.payloads import Encoded, encoded_messages
-from chat.transport import Output
+from chat.transport import Output, wire_frame
 
 logger = logging.getLogger("chat.consumers")
 
@@ -45,6 +45,9 @@ class Socket(Protocol):
     def who(self) -> str: ...
 
     def viewer(self) -> access.Viewer: ...
+
+    def removed(self, slug: str) -> None:
+        """Its user can no longer read room ``slug``; the hub let go of it."""
 
 
 class Following:
@@ -90,7 +93,11 @@ class Following:
     async def follow(
         self, room: Room, *, since: int | None, after: int | None = None
     ) -> None:
-        """Follow ``room``: its history (from ``since`` or ``after``), then live."""
+        """
+        Follow ``room``: its history (from ``since`` or ``after``), then
+        live. Raise the NotFound of a missing room if the socket's user may
+        not read it any more.
+        """
         subscription = Subscription(self.socket, room, self.too_slow)
         self.rooms[room.slug] = subscription
         joined = await get_hub().join(room, subscription)
@@ -98,6 +105,17 @@ class Following:
             # Left (the socket closed) while the room was being joined.
             await get_hub().leave(room.slug, subscription)
             return
+        if room.kind != Room.Kind.PUBLIC:
+            # Asked again now that the hub tells this socket of every member
+            # change: a removal that came before is seen here, any later one
+            # reaches the subscription.
+            try:
+                await database_sync_to_async(access.check_readable)(
+                    self.socket.viewer(), room
+                )
+            except NotFound:
+                await self.unfollow(room.slug, "not a member")
+                raise
         logger.info("join %s by %s", room.slug, self.socket.who())
         await subscription.start(joined, since=since, after=after)
 
@@ -106,6 +124,10 @@ class Following:
         if subscription is not None:
             await get_hub().leave(slug, subscription)
             logger.info("leave %s by %s (%s)", slug, self.socket.who(), why)
+
+    async def removed(self, slug: str) -> None:
+        """Stop following ``slug``, which the hub took from this socket."""
+        await self.unfollow(slug, "removed")
 
     async def leave_all(self, why: object) -> None:
         for slug in list(self.rooms):
@@ -136,7 +158,11 @@ class Following:
             return
         # Subscribing again starts over from the given point.
         await self.unfollow(command.room, "subscribed again")
-        await self.follow(room, since=command.since)
+        try:
+            await self.follow(room, since=command.since)
+        except NotFound as error:
+            error.room = command.room
+            await output.send(protocol.error_frame(error))
 
 
 class Subscription:
@@ -180,6 +206,16 @@ class Subscription:
 
     def end_session(self) -> None:
         self.socket.end_session()
+
+    def user_id(self) -> int | None:
+        viewer = self.socket.viewer()
+        return viewer.pk if viewer is not None else None  # A guest's pk is None.
+
+    def removed(self) -> None:
+        # After every frame of the room up to the change that removed them.
+        frame = protocol.removed_frame(self.room.slug)
+        self.deliver(None, frame, wire_frame(frame))
+        self.socket.removed(self.room.slug)
 
     # Starting ----------------------------------------------------------
 

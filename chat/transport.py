@@ -13,6 +13,7 @@ past the limit is too slow and is cut off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -30,6 +31,8 @@ def wire_frame(text: str) -> bytes:
 
 
 SEND_KEY = "chat.server_send"
+# How long a socket about to close waits for its last frames to go out.
+DRAIN_SECONDS = 5.0
 
 
 class ServerSend:
@@ -180,6 +183,14 @@ class Output:
                 await self._send(frame)
             finally:
                 self.sending = False
+                self.queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every frame given so far is sent, for a few seconds at most."""
+        if self.queue is not None and not self.closed:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DRAIN_SECONDS):
+                    await self.queue.join()
 
     def close(self) -> None:
         """Send nothing more."""

@@ -14,7 +14,17 @@ urlpatterns = [
         views.attachment_thumbnail,
         name="attachment_thumbnail",
     ),
-    path("api/rooms", api.room_create_api, name="room_create_api"),
+    path("api/rooms", api.rooms_api, name="rooms_api"),
+    path("api/rooms/<slug:slug>/join", api.room_join_api, name="room_join_api"),
+    path("api/rooms/<slug:slug>/members", api.member_list_api, name="member_list_api"),
+    path(
+        "api/rooms/<slug:slug>/members/<str:username>",
+        api.member_api,
+        name="member_api",
+    ),
+    path("api/direct", api.direct_api, name="direct_api"),
+    path("api/blocks", api.block_list_api, name="block_list_api"),
+    path("api/blocks/<str:username>", api.block_api, name="block_api"),
     path(
         "api/rooms/<slug:slug>/messages",
         api.message_list_api,

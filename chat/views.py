@@ -12,16 +12,27 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from chat import access, selectors, services
 from chat.exceptions import ChatError, NotFound
-from chat.models import Attachment
+from chat.models import Attachment, Room
 
 
 @require_GET
 def room_list(request: HttpRequest) -> HttpResponse:
-    """List every room with its last activity; anyone may look."""
+    """List the rooms one may read, joined first; anyone may look."""
     rooms = selectors.room_list(request.user)
-    return render(request, "chat/room_list.html", {"rooms": rooms})
+    return render(request, "chat/room_list.html", _sidebar(rooms))
+
+
+def _sidebar(rooms: list[selectors.RoomEntry]) -> dict[str, object]:
+    """Split a room list the way the sidebar shows it."""
+    return {
+        "rooms": rooms,
+        "joined_rooms": [e for e in rooms if e.joined and e.kind != Room.Kind.DIRECT],
+        "direct_rooms": [e for e in rooms if e.kind == Room.Kind.DIRECT],
+        "browse_rooms": [e for e in rooms if not e.joined],
+    }
 
 
 @login_required
@@ -29,7 +40,9 @@ def room_list(request: HttpRequest) -> HttpResponse:
 def room_create(request: HttpRequest) -> HttpResponse:
     try:
         room = services.room_create(
-            name=request.POST.get("name", ""), created_by=request.user
+            name=request.POST.get("name", ""),
+            created_by=request.user,
+            kind=request.POST.get("kind", Room.Kind.PUBLIC),
         )
     except ChatError as error:
         messages.error(request, error.detail)
@@ -44,12 +57,26 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         room = access.readable_room(request.user, slug)
     except NotFound:
         raise Http404 from None
+    user = request.user if isinstance(request.user, User) else None
+    rooms = selectors.room_list(request.user)
+    entry = next(
+        (e for e in rooms if e.room.pk == room.pk), None
+    ) or selectors.room_entry(room, request.user)
     config = {
         "room": room.slug,
+        "roomKind": room.kind,
+        "joined": entry.joined,
         "messagesUrl": reverse("chat:message_list_api", kwargs={"slug": room.slug}),
         "uploadUrl": reverse("chat:attachment_upload_api", kwargs={"slug": room.slug}),
-        "canWrite": request.user.is_authenticated,
-        "author": request.user.shown_name if request.user.is_authenticated else None,
+        "joinUrl": reverse("chat:room_join_api", kwargs={"slug": room.slug}),
+        "membersUrl": reverse("chat:member_list_api", kwargs={"slug": room.slug}),
+        "directUrl": reverse("chat:direct_api"),
+        "blocksUrl": reverse("chat:block_list_api"),
+        "canWrite": user is not None,
+        "canAdd": user is not None and access.can_add(user, room),
+        "canManage": user is not None and access.can_manage(user, room),
+        "blocked": [u.username for u in selectors.blocked_users(user)],
+        "author": user.shown_name if user is not None else None,
         "maxUploadBytes": settings.MAX_UPLOAD_MB * 1024 * 1024,
         "maxLength": settings.MESSAGE_MAX_LENGTH,
         "pageSize": settings.HISTORY_PAGE_SIZE,
@@ -59,8 +86,9 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "chat/room_detail.html",
         {
             "room": room,
-            "rooms": access.readable_rooms(request.user).order_by("name"),
+            "entry": entry,
             "chat_config": config,
+            **_sidebar(rooms),
         },
     )
 

@@ -3,11 +3,18 @@ Every change to chat data goes through a function here.
 
 Each one validates, stores in one transaction, then publishes after the
 commit. The WebSocket consumer, the HTTP API, the pages and the admin all
-call these. Messages, reactions and rooms each have a module; every change
+call these. Messages, reactions, rooms and members each have a module; every change
 of a room's messages takes its ``seq`` in ``stream``.
 """
 
 from chat.services.common import Actor
+from chat.services.members import (
+    block_set,
+    direct_open,
+    member_add,
+    member_remove,
+    room_join,
+)
 from chat.services.messages import (
     Post,
     PostResult,
@@ -26,6 +33,10 @@ __all__ = [
     "Post",
     "PostResult",
     "attachment_create",
+    "block_set",
+    "direct_open",
+    "member_add",
+    "member_remove",
     "message_create",
     "message_delete",
     "message_edit",
@@ -33,4 +44,5 @@ __all__ = [
     "messages_disown",
     "reaction_set",
     "room_create",
+    "room_join",
 ]

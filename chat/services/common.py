@@ -14,7 +14,7 @@ from accounts.models import User
 from chat import ratelimit
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.formatting import mentioned_names
-from chat.models import Attachment, Reaction
+from chat.models import Attachment, Message, Reaction
 
 logger = logging.getLogger("chat.services")
 
@@ -69,6 +69,15 @@ def users_named(texts: list[str]) -> dict[str, str]:
             "username_key", "username"
         )
     )
+
+
+def mark_bare(message: Message) -> None:
+    """
+    Say that ``message`` has no attachment or reactions (it is new, or they
+    are gone), so that its payload does not query for them.
+    """
+    Message.attachment.related.set_cached_value(message, None)
+    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
 
 
 def no_reactions() -> QuerySet[Reaction]:

@@ -39,7 +39,7 @@ from chat.services.common import (
     check_rate,
     clean_text,
     delete_files,
-    no_reactions,
+    mark_bare,
     users_named,
 )
 from chat.services.stream import LogLine, RoomChanges, room_changes
@@ -67,10 +67,7 @@ def _new_message(
         client_id=client_id,
         reply_to=reply_to,
     )
-    # A new message has no attachment or reactions yet: say so instead of
-    # letting its payload query for them.
-    Message.attachment.related.set_cached_value(message, None)
-    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
+    mark_bare(message)
     return message
 
 
@@ -407,8 +404,7 @@ def _tombstone(
     message.text = message.html = ""
     message.mentions = []
     message.deleted = True
-    Message.attachment.related.set_cached_value(message, None)
-    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
+    mark_bare(message)
     changes.add(
         message,
         fields=("text", "html", "mentions", "deleted"),

@@ -44,10 +44,17 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def room_create(*, name: str, created_by: Actor, kind: str = Room.Kind.PUBLIC) -> Room:
+def room_create(
+    *,
+    name: str,
+    created_by: Actor,
+    kind: str = Room.Kind.PUBLIC,
+    members_can_add: bool = False,
+) -> Room:
     """
-    Create a room named ``name`` with a unique ASCII slug. A private room's
-    creator is its first member.
+    Create a room named ``name`` with a unique ASCII slug; its creator is
+    its first member. In a private room, ``members_can_add`` lets every
+    member add people.
     """
     creator = check_author(created_by)
     if kind not in (Room.Kind.PUBLIC, Room.Kind.PRIVATE):
@@ -60,10 +67,13 @@ def room_create(*, name: str, created_by: Actor, kind: str = Room.Kind.PUBLIC) -
         try:
             with transaction.atomic():
                 room = Room.objects.create(
-                    name=name, slug=_unique_slug(name), created_by=creator, kind=kind
+                    name=name,
+                    slug=_unique_slug(name),
+                    created_by=creator,
+                    kind=kind,
+                    members_can_add=members_can_add,
                 )
-                if kind == Room.Kind.PRIVATE:
-                    Membership.objects.create(room=room, user=creator)
+                Membership.objects.create(room=room, user=creator)
         except IntegrityError:
             continue  # Another room took the slug meanwhile; pick again.
         logger.info("%s room %s created by %s: %r", kind, room.slug, creator, room.name)

@@ -2,7 +2,8 @@
 A room's change stream: the one place where changes get their ``seq``.
 
 Every stored change of a room's messages (posted, edited, deleted, reacted
-to) goes through a ``RoomChanges``: it locks the room's row for the rest of
+to, and the member lines of people joining and leaving) goes through a
+``RoomChanges``: it locks the room's row for the rest of
 the transaction, so changes commit in the order they are numbered; it gives
 each change the room's next ``seq``; and after the commit it logs and
 broadcasts each change, in that order, encoded once.
@@ -19,8 +20,8 @@ from typing import Any
 from django.db import transaction
 
 from chat import events
-from chat.models import Message, Room
-from chat.payloads import encoded_message
+from chat.models import Membership, Message, Room
+from chat.payloads import encoded_message, member_change
 
 logger = logging.getLogger("chat.services")
 
@@ -45,6 +46,7 @@ class RoomChanges:
         self.room = Room.objects.select_for_update().get(pk=room.pk)
         self.first_seq = self.room.last_seq
         self.changes: list[_Change] = []
+        self.posted = False
 
     def add(
         self,
@@ -63,6 +65,7 @@ class RoomChanges:
         message.seq = self.room.last_seq
         if message.pk is None:
             message.save(force_insert=True)
+            self.posted = True
             self.room.last_message_id = message.pk
             self.room.last_message_at = message.created
         else:
@@ -77,6 +80,10 @@ class RoomChanges:
             last_message_id=self.room.last_message_id,
             last_message_at=self.room.last_message_at,
         )
+        if self.posted and self.room.kind == Room.Kind.DIRECT:
+            # A new message brings a direct conversation back to whoever
+            # left it.
+            Membership.objects.filter(room=self.room, hidden=True).update(hidden=False)
         slug = self.room.slug
         # Encoded now, in the state each message has at the end of the
         # transaction; sent in seq order after the commit.
@@ -85,6 +92,7 @@ class RoomChanges:
                 change,
                 encoded_message(change.message, room_slug=slug),
                 change.log() if change.log is not None else None,
+                member_change(change.message),
             )
             for change in self.changes
         ]
@@ -92,7 +100,7 @@ class RoomChanges:
 
         def publish() -> None:
             seq = prev_seq
-            for change, encoded, line in outgoing:
+            for change, encoded, line, member in outgoing:
                 if line is not None:
                     # Logged before anyone can have seen it: the log's order
                     # is the chat's.
@@ -104,6 +112,7 @@ class RoomChanges:
                     message_id=change.message.pk,
                     message=encoded,
                     client_id=change.client_id,
+                    member=member,
                 )
                 seq = change.message.seq
 

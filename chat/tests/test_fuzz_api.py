@@ -40,7 +40,7 @@ ERROR_CODES_BY_STATUS = {
     413: {"too_large"},
 }
 ATTACHMENT_KEYS = {"name", "size", "content_type", "url", "thumbnail_url"}
-ROOM_KEYS = {"slug", "name", "kind", "url", "last_message_at"}
+ROOM_KEYS = {"slug", "name", "kind", "url", "joined", "members", "last_message_at"}
 CONTENT_TYPES = {
     "image/png",
     "image/jpeg",

@@ -42,6 +42,12 @@ class Inbox:
     def end_session(self) -> None:
         self.ended = True
 
+    def user_id(self) -> int | None:
+        return None
+
+    def removed(self) -> None:
+        raise AssertionError("a guest is never removed")
+
     @property
     def seqs(self) -> list[int | None]:
         return [seq for seq, _ in self.frames if seq]

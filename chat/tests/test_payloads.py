@@ -34,6 +34,7 @@ class MessagePayloadTests:
             "deleted": False,
             "reply_to": None,
             "reactions": [],
+            "member": None,
         }
         created = datetime.datetime.fromisoformat(payload["created"])
         assert created.utcoffset() == datetime.timedelta(0)

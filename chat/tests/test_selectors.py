@@ -56,5 +56,5 @@ class RoomListTests:
         quiet = room_create(name="Quiet", created_by=user)
         busy = room_create(name="Busy", created_by=user)
         message_create(room=busy, author=user, text="hi")
-        slugs = [r.slug for r in selectors.room_list(user)]
+        slugs = [entry.room.slug for entry in selectors.room_list(user)]
         assert slugs.index(busy.slug) < slugs.index(quiet.slug)

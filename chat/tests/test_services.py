@@ -147,6 +147,12 @@ class Inbox:
     def end_session(self) -> None:
         raise AssertionError("not logged in")
 
+    def user_id(self) -> None:
+        return None
+
+    def removed(self) -> None:
+        raise AssertionError("a guest is never removed")
+
 
 @pytest.mark.django_db(transaction=True)
 class MessageBroadcastTests:

@@ -35,6 +35,9 @@ class Socket:
     def viewer(self) -> None:
         return None  # A guest.
 
+    def removed(self, slug: str) -> None:
+        raise AssertionError("a guest is never removed")
+
 
 class FollowingTests:
     async def test_a_socket_that_leaves_while_joining_leaves_nothing_behind(

@@ -272,18 +272,14 @@ class Hub:
         state.max_id = max(state.max_id, change.id)
         state.recent.put(change.id, change.message)
         # Encoded once here, written as they are to every socket of the room.
-        if change.member is not None:
-            frame = protocol.member_frame(
-                change.message, room=state.slug, seq=change.seq, member=change.member
-            )
-        else:
-            frame = protocol.change_frame(
-                protocol.MESSAGE if new else protocol.UPDATE,
-                change.message,
-                room=state.slug,
-                seq=change.seq,
-                client_id=change.client_id,
-            )
+        frame = protocol.change_frame(
+            protocol.MESSAGE if new else protocol.UPDATE,
+            change.message,
+            room=state.slug,
+            seq=change.seq,
+            client_id=change.client_id,
+            member=change.member,
+        )
         state.outgoing.append((change.seq, frame, wire_frame(frame)))
         if change.member is not None and change.member.ends_reading(state.room):
             # Up to this change and no further: out now, then the member's

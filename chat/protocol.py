@@ -270,12 +270,21 @@ def history_frame(messages: Iterable[str], *, room: str, seq: int) -> str:
 
 
 def change_frame(
-    kind: str, message: str, *, room: str, seq: int, client_id: str | None
+    kind: str,
+    message: str,
+    *,
+    room: str,
+    seq: int,
+    client_id: str | None,
+    member: MemberChange | None = None,
 ) -> str:
     """
-    Return a ``message`` (new) or ``update`` (changed) frame of the encoded
-    ``message``, the change ``seq`` of ``room``, made with ``client_id``.
+    Return the frame of change ``seq`` of ``room``: a ``member`` frame for a
+    member line, else a ``message`` or ``update`` frame (``kind``: new or
+    changed) of the encoded ``message``, made with ``client_id``.
     """
+    if member is not None:
+        return _member_frame(message, room=room, seq=seq, member=member)
     return (
         '{"type":"'
         + kind
@@ -291,11 +300,8 @@ def change_frame(
     )
 
 
-def member_frame(message: str, *, room: str, seq: int, member: MemberChange) -> str:
-    """
-    Return the ``member`` frame of change ``seq`` of ``room``: someone
-    joined, left, was added or removed; ``message`` is its member line.
-    """
+def _member_frame(message: str, *, room: str, seq: int, member: MemberChange) -> str:
+    # Someone joined, left, was added or removed; ``message``: the line.
     fields = encode(
         {
             "type": MEMBER,

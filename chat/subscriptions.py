@@ -268,6 +268,7 @@ class Subscription:
                         seq=change.seq,
                         # A stored post keeps its key; a stored edit not.
                         client_id=change.client_id if seq is not None else None,
+                        member=change.member,
                     )
                 )
 

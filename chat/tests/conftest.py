@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,3 +24,11 @@ def broadcasts(monkeypatch: pytest.MonkeyPatch) -> Broadcasts:
 
     monkeypatch.setattr(events, "change_broadcast", record)
     return sent
+
+
+@pytest.fixture
+def committed(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> Callable[[], Any]:
+    """Run what a service does after its commit, on leaving the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -26,14 +26,6 @@ from chat.tests.conftest import Broadcasts
 from conftest import image_bytes
 
 
-@pytest.fixture
-def committed(
-    django_capture_on_commit_callbacks: Callable[..., Any],
-) -> Callable[[], Any]:
-    """Run what a service does after its commit, on leaving the block."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def post(room: Room, author: User, text: str, **kwargs: Any) -> Message:
     message, _created = services.message_create(
         room=room, author=author, text=text, **kwargs

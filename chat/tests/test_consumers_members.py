@@ -1,0 +1,133 @@
+"""Member changes on the socket: member frames, and removal taking effect at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts.models import User
+from chat import services
+from chat.hub import get_hub
+from chat.models import Room
+from chat.tests.test_consumers import connected, post, socket
+from chat.tests.test_consumers_changes import quiet, receive
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def private(user: User, other_user: User) -> Room:
+    """A private room of alice's, with bob in it."""
+    room = services.room_create(name="Secret", created_by=user, kind=Room.Kind.PRIVATE)
+    services.member_add(room=room, actor=user, username="bob")
+    return room
+
+
+async def remove(room: Room, actor: User, username: str) -> None:
+    await database_sync_to_async(services.member_remove)(
+        room=room, actor=actor, username=username
+    )
+
+
+async def subscribe(ws: Any, slug: str, since: int | None = None) -> dict[str, Any]:
+    await ws.send_json_to({"type": "subscribe", "room": slug, "since": since})
+    return await receive(ws)
+
+
+class RemovalTests:
+    async def test_a_removed_member_gets_the_removal_then_nothing_of_the_room(
+        self, private: Room, room: Room, user: User, other_user: User
+    ) -> None:
+        async with socket("/ws/", user=other_user) as bob:
+            assert (await bob.connect())[0]
+            assert (await subscribe(bob, private.slug))["type"] == "history"
+            assert (await subscribe(bob, room.slug))["type"] == "history"
+            before = await post(private, user, "before")
+            await remove(private, user, "bob")
+            await post(private, user, "after")
+            got = [await receive(bob) for _ in range(3)]
+            assert [(f["type"], f["room"]) for f in got] == [
+                ("message", private.slug),
+                ("member", private.slug),
+                ("removed", private.slug),
+            ]
+            assert got[0]["message"]["id"] == before.pk
+            assert (got[1]["action"], got[1]["username"], got[1]["by"]) == (
+                "remove",
+                "bob",
+                "alice",
+            )
+            assert got[1]["message"]["member"]["action"] == "remove"
+            assert await quiet(bob)
+            # Its other room goes on; the removed one is refused like a missing one.
+            await post(room, user, "elsewhere")
+            assert (await receive(bob))["message"]["text"] == "elsewhere"
+            refused = await subscribe(bob, private.slug, since=0)
+            assert (refused["type"], refused["code"]) == ("error", "not_found")
+
+    async def test_a_room_socket_is_closed_with_4404_after_the_removal(
+        self, private: Room, user: User, other_user: User
+    ) -> None:
+        async with socket(f"/ws/rooms/{private.slug}/", user=other_user) as bob:
+            await connected(bob)
+            await remove(private, user, "bob")
+            assert (await receive(bob))["type"] == "member"
+            assert (await receive(bob))["type"] == "removed"
+            closed = await bob.receive_output(timeout=5)
+            assert closed == {"type": "websocket.close", "code": 4404}
+
+    async def test_leaving_is_a_removal_too_and_other_members_see_it(
+        self, private: Room, user: User, other_user: User
+    ) -> None:
+        async with (
+            socket(f"/ws/rooms/{private.slug}/", user=user) as alice,
+            socket(f"/ws/rooms/{private.slug}/", user=other_user) as bob,
+        ):
+            await connected(alice)
+            await connected(bob)
+            await remove(private, other_user, "bob")
+            left = await receive(alice)
+            assert (left["type"], left["action"], left["by"]) == (
+                "member",
+                "leave",
+                "bob",
+            )
+            assert [(await receive(bob))["type"] for _ in range(2)] == [
+                "member",
+                "removed",
+            ]
+            await post(private, user, "still here")
+            assert (await receive(alice))["message"]["text"] == "still here"
+        # The hub let go of the room once both sockets closed.
+        assert private.slug not in get_hub().rooms
+
+    async def test_leaving_a_public_room_keeps_the_page_reading(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        await database_sync_to_async(services.room_join)(room=room, user=other_user)
+        async with socket(f"/ws/rooms/{room.slug}/", user=other_user) as bob:
+            await connected(bob)
+            await remove(room, other_user, "bob")
+            assert (await receive(bob))["action"] == "leave"
+            await post(room, user, "public still")
+            assert (await receive(bob))["message"]["text"] == "public still"
+
+
+class CatchUpTests:
+    async def test_member_changes_are_replayed_by_since_in_order(
+        self, private: Room, user: User, make_user: Any
+    ) -> None:
+        await database_sync_to_async(make_user)("carol", "Carol")
+        seq = (await database_sync_to_async(Room.objects.get)(pk=private.pk)).last_seq
+        await database_sync_to_async(services.member_add)(
+            room=private, actor=user, username="carol"
+        )
+        await post(private, user, "welcome")
+        async with socket(f"/ws/rooms/{private.slug}/?since={seq}", user=user) as ws:
+            history = await connected(ws)
+            assert [
+                (m["member"] or {}).get("action") or m["text"]
+                for m in history["messages"]
+            ] == ["add", "welcome"]

@@ -1,39 +1,126 @@
-"""The operators' view; new rooms and messages go through the services."""
+"""
+The operators' view of stored data: every room, private ones and direct
+conversations too, whatever the chat's access rule says. Changes made here
+(new rooms, members, posts, deletions) go through the services, so they
+are checked, stored and broadcast as in the chat.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.forms import ModelForm
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from chat import services
-from chat.models import Attachment, Membership, Message, Reaction, Revision, Room
+from chat.exceptions import ChatError
+from chat.models import (
+    Attachment,
+    Block,
+    Membership,
+    Message,
+    Reaction,
+    Revision,
+    Room,
+)
+
+admin.site.index_title = _(
+    "Stored data, as operators see it: every room, private ones included"
+)
 
 
 class MembershipInline(admin.TabularInline):
-    """Who may read a private room; the operators' view of it."""
+    """Who is in a room; added and removed through the services."""
 
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
-    readonly_fields = ("created",)
+    readonly_fields = ("created", "hidden")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is not None and obj.kind == Room.Kind.DIRECT:
+            # A direct conversation's people never change.
+            kwargs["fields"] = ()
+        return super().get_formset(request, obj, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.kind != Room.Kind.DIRECT
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.kind != Room.Kind.DIRECT
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A membership is added or removed, never pointed at someone else.
+        return False
 
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "created", "last_message_at")
+    list_display = ("name", "slug", "kind", "member_count", "last_message_at")
     list_filter = ("kind",)
     inlines = [MembershipInline]
     search_fields = ("name", "slug")
     readonly_fields = ("created", "last_message_at", "created_by")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
+        rooms: QuerySet[Room] = super().get_queryset(request)
+        return rooms.annotate(members=Count("memberships"))
+
+    def formfield_for_choice_field(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.name == "kind":
+            # Direct conversations are opened by their people, in the chat.
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in Room.Kind.choices
+                if value != Room.Kind.DIRECT
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    @admin.display(description=_("members"), ordering="members")
+    def member_count(self, obj: Room) -> int:
+        return obj.members  # type: ignore[attr-defined, no-any-return]
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: Any, change: bool
+    ) -> None:
+        if (
+            not isinstance(formset, BaseInlineFormSet)
+            or formset.model is not Membership
+        ):
+            super().save_formset(request, form, formset, change)
+            return
+        room = form.instance
+        # What the change message lists, as formset.save() would have set it.
+        formset.new_objects, formset.changed_objects = [], []
+        formset.deleted_objects = [
+            inline.instance for inline in formset.deleted_forms if inline.instance.pk
+        ]
+        for removed in formset.deleted_objects:
+            self._member(request, services.member_remove, room, removed.user)
+        for inline in formset.forms:
+            if inline.instance.pk is None and inline.has_changed():
+                user = inline.cleaned_data.get("user")
+                if user is not None and not inline.cleaned_data.get("DELETE"):
+                    self._member(request, services.member_add, room, user)
+                    formset.new_objects.append(inline.instance)
+
+    def _member(self, request: HttpRequest, action: Any, room: Room, user: Any) -> None:
+        try:
+            action(room=room, actor=request.user, username=user.username)
+        except ChatError as error:
+            self.message_user(request, error.detail, messages.ERROR)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> Any:
         # The slug names the room's address and socket group: fixed at birth.
         if obj is None:
             return (*self.readonly_fields, "slug")
-        return self.readonly_fields
+        # Who may read it follows from its kind: fixed at birth too.
+        return (*self.readonly_fields, "kind")
 
     def save_model(
         self, request: HttpRequest, obj: Room, form: ModelForm, change: bool
@@ -42,7 +129,10 @@ class RoomAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         room = services.room_create(
-            name=obj.name, created_by=request.user, kind=obj.kind
+            name=obj.name,
+            created_by=request.user,
+            kind=obj.kind,
+            members_can_add=obj.members_can_add,
         )
         obj.pk, obj.slug, obj.created = room.pk, room.slug, room.created
         obj.created_by = room.created_by
@@ -139,3 +229,10 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("name", "content_type", "size", "message")
     search_fields = ("name",)
     readonly_fields = ("key", "message", "file", "thumbnail", "size", "content_type")
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = ("user", "blocked", "created")
+    search_fields = ("user__username", "blocked__username")
+    autocomplete_fields = ("user", "blocked")

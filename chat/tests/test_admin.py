@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from chat import events
+from chat import access, events
 from chat.models import Message, Reaction, Room
-from chat.services import message_create, message_edit, reaction_set
+from chat.services import message_create, message_edit, reaction_set, room_create
 
 # The management forms of the message page's inlines, as the browser sends them.
 NO_INLINES = {
@@ -134,3 +134,48 @@ class AdminTests:
         content = page.content.decode()
         assert "first words" in content
         assert "🎉" in content
+
+
+class MembershipAdminTests:
+    def test_members_added_and_removed_in_the_admin_go_through_the_services(
+        self, user: User, other_user: User, make_user: Callable[..., User]
+    ) -> None:
+        owner = make_user("olga", "Olga")
+        room = room_create(name="Ops", created_by=owner, kind=Room.Kind.PRIVATE)
+        [own] = room.memberships.all()
+        client = staff(user)
+        form = {
+            "name": "Ops",
+            "slug": room.slug,
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-0-id": str(own.pk),
+            "memberships-0-room": str(room.pk),
+            "memberships-0-user": str(owner.pk),
+            "memberships-1-room": str(room.pk),
+            "memberships-1-user": str(other_user.pk),
+        }
+        response = client.post(f"/admin/chat/room/{room.pk}/change/", form)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert access.is_member(other_user, room)
+        added = room.messages.get(member_action="add")
+        assert (added.member, added.author) == (other_user, user)
+        # The operator who added bob is not a member, and still reads nothing.
+        assert not access.can_read(user, room)
+
+        bob = room.memberships.get(user=other_user)
+        form.update(
+            {
+                "memberships-INITIAL_FORMS": "2",
+                "memberships-1-id": str(bob.pk),
+                "memberships-1-DELETE": "on",
+            }
+        )
+        response = client.post(f"/admin/chat/room/{room.pk}/change/", form)
+        assert response.status_code == 302
+        assert not access.is_member(other_user, room)
+        assert room.messages.filter(member_action="remove").count() == 1
+
+    def test_the_admin_says_it_shows_every_room(self, user: User) -> None:
+        page = staff(user).get("/admin/").content.decode()
+        assert "every room, private ones included" in page

@@ -292,9 +292,12 @@ def block_list_api(request: HttpRequest) -> JsonResponse:
                 ]
             }
         )
-    username = _json_body(request).get("username")
-    created = services.block_set(user=request.user, username=username, on=True)
-    return JsonResponse({"blocked": username}, status=201 if created else 200)
+    blocked, created = services.block_set(
+        user=request.user, username=_json_body(request).get("username"), on=True
+    )
+    return JsonResponse(
+        {"blocked": person_payload(blocked)}, status=201 if created else 200
+    )
 
 
 @require_http_methods(["DELETE"])

@@ -43,6 +43,7 @@ def room_create(request: HttpRequest) -> HttpResponse:
             name=request.POST.get("name", ""),
             created_by=request.user,
             kind=request.POST.get("kind", Room.Kind.PUBLIC),
+            members_can_add=request.POST.get("members_can_add") == "on",
         )
     except ChatError as error:
         messages.error(request, error.detail)

@@ -193,14 +193,14 @@ def direct_open(*, actor: Actor, usernames: object) -> tuple[Room, bool]:
     return room, True
 
 
-def block_set(*, user: Actor, username: object, on: bool) -> bool:
-    """Block (``on``) or unblock ``username``; return whether it changed."""
+def block_set(*, user: Actor, username: object, on: bool) -> tuple[User, bool]:
+    """Block (``on``) or unblock ``username``; return them and whether it changed."""
     user = check_author(user)
     other = user_named(username)
     if other.pk == user.pk:
         raise BadRequest(_("You cannot block yourself."))
     if not on:
         deleted, _kinds = Block.objects.filter(user=user, blocked=other).delete()
-        return bool(deleted)
+        return other, bool(deleted)
     _block, created = Block.objects.get_or_create(user=user, blocked=other)
-    return created
+    return other, created

@@ -269,13 +269,13 @@ class DirectTests:
     def test_a_blocked_user_cannot_open_a_conversation(
         self, user: User, other_user: User
     ) -> None:
-        assert block_set(user=other_user, username="alice", on=True) is True
+        assert block_set(user=other_user, username="alice", on=True) == (user, True)
         with pytest.raises(Forbidden, match="bob"):
             direct_open(actor=user, usernames=["bob"])
         # The blocker still may.
         assert direct_open(actor=other_user, usernames=["alice"])[1]
-        assert block_set(user=other_user, username="alice", on=False) is True
-        assert block_set(user=other_user, username="alice", on=False) is False
+        assert block_set(user=other_user, username="alice", on=False)[1] is True
+        assert block_set(user=other_user, username="alice", on=False)[1] is False
 
 
 class BlockTests:
@@ -283,7 +283,7 @@ class BlockTests:
         self, user: User, other_user: User
     ) -> None:
         block_set(user=user, username="bob", on=True)
-        assert block_set(user=user, username="bob", on=True) is False
+        assert block_set(user=user, username="bob", on=True)[1] is False
         assert selectors.blocked_users(user) == [other_user]
         with pytest.raises(BadRequest):
             block_set(user=user, username="alice", on=True)

@@ -27,6 +27,15 @@ class RoomListViewTests:
         assert response["Location"] == "/rooms/garden/"
         assert Room.objects.filter(slug="garden").exists()
 
+    def test_the_form_creates_a_private_room_its_members_may_add_to(
+        self, user_client: Client
+    ) -> None:
+        form = {"name": "Plans", "kind": "private", "members_can_add": "on"}
+        assert user_client.post("/rooms/new/", form).status_code == 302
+        room = Room.objects.get(slug="plans")
+        assert (room.kind, room.members_can_add) == ("private", True)
+        assert room.memberships.count() == 1
+
     def test_anonymous_visitors_cannot_create_rooms(
         self, client: Client, db: None
     ) -> None:

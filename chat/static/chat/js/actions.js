@@ -1,8 +1,10 @@
 // What a reader can do to a message: Reply, React, Edit (their own), Delete
-// (their own; staff: any). The buttons show on hover, on focus (messages
-// take focus: Up and Down move between them, Tab reaches their buttons)
-// and on a long press on touch screens.
+// (their own; staff: any); and, in the menu behind "More actions", Block or
+// Unblock its author (others'). The buttons show on hover, on focus
+// (messages take focus: Up and Down move between them, Tab reaches their
+// buttons) and on a long press on touch screens.
 import { button, el } from "./dom.js";
+import { interpolate } from "./format.js";
 
 const LONG_PRESS_MS = 450;
 // A finger that moves this far scrolls; it does not press.
@@ -21,6 +23,10 @@ const ACTIONS = [
     icon: ["M3 6h18", "M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6", "M10 11v6", "M14 11v6", "M9 6V4h6v2"],
   },
 ];
+
+// Rarer actions, in the menu: "Block Anna" names the author.
+const MENU = ["block", "unblock"];
+const MORE_ICON = ["M5 12h.01", "M12 12h.01", "M19 12h.01"];
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -48,17 +54,29 @@ function icon(strokes) {
   return svg;
 }
 
-// What the reader may do to ``message``: {reply, react, edit, delete}.
-export function allowed(message, { canWrite, me, canModerate }) {
-  if (!canWrite || message.deleted) return {};
+// What the reader may do to ``message``: {reply, react, edit, delete,
+// block, unblock}.
+export function allowed(message, { canWrite, me, canModerate, blocks }) {
+  if (!canWrite || message.deleted || message.member) return {};
   const own = Boolean(me) && message.username === me;
-  return { reply: true, react: true, edit: own, delete: own || Boolean(canModerate) };
+  // A deleted account (no username) can no longer be blocked.
+  const other = !own && typeof message.username === "string" && message.username !== "";
+  const blocked = Boolean(blocks && blocks.has(message.username));
+  return {
+    reply: true,
+    react: true,
+    edit: own,
+    delete: own || Boolean(canModerate),
+    block: other && Boolean(blocks) && !blocked,
+    unblock: other && blocked,
+  };
 }
 
 export function renderActions(message, options) {
   const may = allowed(message, options);
   const shown = ACTIONS.filter((action) => may[action.name]);
-  if (!shown.length) return null;
+  const menu = MENU.filter((name) => may[name]);
+  if (!shown.length && !menu.length) return null;
   const bar = el("div", "message-actions");
   bar.dataset.messageActions = "";
   bar.setAttribute("role", "toolbar");
@@ -72,7 +90,32 @@ export function renderActions(message, options) {
     control.append(icon(action.icon));
     bar.append(control);
   }
+  if (menu.length) bar.append(...renderMenu(message, menu, options.strings));
   return bar;
+}
+
+// The "More actions" button and the menu it opens, closed.
+function renderMenu(message, names, strings) {
+  const label = strings.moreActions || "…";
+  const more = button("message-action");
+  more.dataset.actionsMore = "";
+  more.title = label;
+  more.setAttribute("aria-label", label);
+  more.setAttribute("aria-haspopup", "menu");
+  more.setAttribute("aria-expanded", "false");
+  more.append(icon(MORE_ICON));
+  const menu = el("div", "message-menu");
+  menu.dataset.messageMenu = "";
+  menu.setAttribute("role", "menu");
+  menu.hidden = true;
+  for (const name of names) {
+    const text = interpolate(strings[name] || name, { name: String(message.author ?? "") });
+    const item = button("message-menu-item", text);
+    item.dataset.menuAction = name;
+    item.setAttribute("role", "menuitem");
+    menu.append(item);
+  }
+  return [more, menu];
 }
 
 const messageOf = (node) => (node instanceof Element ? node.closest("[data-message-id]") : null);
@@ -88,10 +131,16 @@ export class MessageActions {
     this.openedId = null;
 
     list.addEventListener("click", (event) => {
-      const control = event.target.closest("[data-action]");
+      const more = event.target.closest("[data-actions-more]");
+      if (more && list.contains(more)) {
+        this.toggleMenu(more);
+        return;
+      }
+      const control = event.target.closest("[data-action], [data-menu-action]");
       const item = messageOf(control);
       if (!control || !item || !list.contains(item)) return;
-      const handler = this.run[control.dataset.action];
+      this.closeMenu();
+      const handler = this.run[control.dataset.action || control.dataset.menuAction];
       if (handler) handler(Number(item.dataset.messageId), control);
     });
     list.addEventListener("focusin", (event) => {
@@ -164,7 +213,38 @@ export class MessageActions {
     document.addEventListener("pointerdown", (event) => {
       const opened = this.opened();
       if (opened && !opened.contains(event.target)) this.close();
+      const menu = this.openMenu();
+      if (menu && !menu.parentElement.contains(event.target)) this.closeMenu();
     });
+  }
+
+  openMenu() {
+    return this.list.querySelector("[data-message-menu]:not([hidden])");
+  }
+
+  // Open or close the menu behind a "More actions" button.
+  toggleMenu(more) {
+    const menu = more.nextElementSibling;
+    const wasOpen = menu && !menu.hidden;
+    this.closeMenu();
+    if (!menu || wasOpen) return;
+    menu.hidden = false;
+    menu.classList.remove("opens-up");
+    // Near the bottom of the messages (the newest), it opens upwards.
+    const view = this.list.closest("[data-chat-scroll]") || document.documentElement;
+    if (menu.getBoundingClientRect().bottom > view.getBoundingClientRect().bottom) {
+      menu.classList.add("opens-up");
+    }
+    more.setAttribute("aria-expanded", "true");
+    menu.querySelector("[data-menu-action]").focus();
+  }
+
+  closeMenu() {
+    const menu = this.openMenu();
+    if (!menu) return;
+    menu.hidden = true;
+    const more = menu.previousElementSibling;
+    if (more) more.setAttribute("aria-expanded", "false");
   }
 
   opened() {
@@ -182,6 +262,7 @@ export class MessageActions {
   }
 
   close() {
+    this.closeMenu();
     const opened = this.opened();
     if (opened) delete opened.dataset.actionsOpen;
     this.openedId = null;

@@ -4,8 +4,10 @@
 // and sanitized to a few inert tags (chat/formatting.py); renderFormatted
 // is the one place it enters the page.
 import { renderActions } from "./actions.js";
+import { renderBlocked, renderRevealedNote } from "./blocks.js";
 import { button, el, inertBidi } from "./dom.js";
 import { formatFullDateTime, formatMessageTime, formatSize, parseDate } from "./format.js";
+import { renderMemberLine } from "./memberline.js";
 import { renderReactions } from "./reactions.js";
 import { renderQuote } from "./replies.js";
 
@@ -219,13 +221,21 @@ function renderBody(message, options) {
 
 // A message as the server last described it. ``local`` tells what of ours
 // is still on its way: {state: "edit" | "delete" | null, status, emoji}
-// (the reactions waiting for an answer).
+// (the reactions waiting for an answer). A member line is a line of its
+// own; a message of someone the reader blocked (``options.blocks``) shows
+// collapsed unless opened.
 export function renderMessage(message, options, local = {}) {
-  const { strings } = options;
+  const { strings, blocks } = options;
+  if (message.member) return renderMemberLine(message, strings);
+  if (blocks && blocks.hides(message)) return renderBlocked(message, strings);
   const username = typeof message.username === "string" ? message.username : "";
   const item = renderShell(shownAuthor(message, strings), username, message.created, strings);
   item.dataset.messageId = String(message.id);
   item.tabIndex = -1;
+  if (blocks && !message.deleted && blocks.has(username)) {
+    item.classList.add("is-revealed");
+    item.prepend(renderRevealedNote(strings));
+  }
   if (message.deleted) {
     // A tombstone keeps the place of a message that replies may point to.
     item.classList.add("is-deleted");

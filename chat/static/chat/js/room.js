@@ -1,12 +1,17 @@
 // Entry point of a room page: wires the socket, the message list, the
-// composer, the message actions and uploads together.
+// composer, the message actions, uploads, and the room's members together.
 import { MessageActions } from "./actions.js";
+import { problem } from "./api.js";
+import { Blocks } from "./blocks.js";
 import { Composer } from "./composer.js";
+import { followDirectForm } from "./direct.js";
 import { createDispatcher } from "./dispatch.js";
 import { LocalEcho } from "./echo.js";
 import { interpolate } from "./format.js";
 import { History } from "./history.js";
 import { newClientId } from "./ids.js";
+import { MembersPanel } from "./members.js";
+import { Membership } from "./membership.js";
 import { MentionCompleter } from "./mentions.js";
 import { ReactionPicker, followChips, reactedBy } from "./reactions.js";
 import { renderPending, setPendingStatus, shownAuthor } from "./render.js";
@@ -39,6 +44,8 @@ const canWrite = Boolean(config.canWrite && composerForm);
 const me = composerForm ? composerForm.dataset.username || "" : "";
 const author = composerForm ? composerForm.dataset.author || "" : "";
 const canModerate = Boolean(composerForm && composerForm.dataset.staff === "true");
+// Whom the reader blocked: their messages show collapsed.
+const blocks = canWrite ? new Blocks({ url: config.blocksUrl, usernames: config.blocked || [] }) : null;
 
 // Connection status.
 const statusElement = $("[data-chat-status]");
@@ -58,7 +65,7 @@ const store = new MessageStore({
   pill: $("[data-new-messages]"),
   empty: $("[data-chat-empty]"),
   echo,
-  renderOptions: { canWrite, strings, me, canModerate },
+  renderOptions: { canWrite, strings, me, canModerate, blocks },
   onChange: () => actions.ensureTabStop(),
   onFillGap: (high, button) => pages.fillGap(high, button),
 });
@@ -76,6 +83,8 @@ scroller.addEventListener("scroll", () => {
 }, { passive: true });
 
 let composer = null;
+let uploader = null;
+let picker = null;
 
 function reportError(detail) {
   if (composer) composer.showError(detail, { timeout: 10000 });
@@ -92,13 +101,64 @@ followQuotes(list, (id) => {
 // Frames about another room (a socket may follow several) are not ours.
 const about = (frame) => !frame.room || frame.room === room;
 
+// The room's people, and the reader's own membership.
+const sidebar = $("[data-room-sidebar]");
+const members = new MembersPanel({
+  url: config.membersUrl,
+  me,
+  canAdd: Boolean(config.canAdd),
+  canManage: Boolean(config.canManage),
+  strings,
+  panel: $("[data-members-panel]"),
+  toggle: $("[data-members-toggle]"),
+  count: $("[data-member-count]"),
+});
+const membership = new Membership({
+  config,
+  me,
+  strings,
+  joinButton: $("[data-room-join]"),
+  leaveButton: $("[data-room-leave]"),
+  sidebar,
+  report: (detail) => reportError(detail),
+  onChange: () => members.changed(),
+});
+const hasMemberLine = (messages) => messages.some((message) => message && message.member);
+
+// The reader can no longer read the room (they left it, or were taken out
+// of it): the server sends nothing more of it.
+let ended = false;
+function endMembership() {
+  if (ended) return;
+  ended = true;
+  socket.unfollow(room);
+  writing.abandon(strings.noLongerMember);
+  if (uploader) uploader.stop();
+  if (composer) composer.cancel();
+  if (composerForm) {
+    for (const control of composerForm.elements) control.disabled = true;
+    composerForm.classList.add("is-disabled");
+  }
+  picker?.close({ refocus: false });
+  const notice = $("[data-room-notice]");
+  notice.textContent = strings.noLongerMember;
+  notice.hidden = false;
+  statusElement.hidden = true;
+  members.end();
+  membership.end();
+}
+
 const dispatch = createDispatcher({
   history(frame) {
     if (!about(frame)) return;
     const messages = Array.isArray(frame.messages) ? frame.messages : [];
     // The first is the latest page; later ones bring what changed since.
-    if (store.seq === null) pages.started(messages);
-    else store.merge(messages);
+    if (store.seq === null) {
+      pages.started(messages);
+    } else {
+      store.merge(messages);
+      if (hasMemberLine(messages)) members.changed();
+    }
     store.sawSeq(frame.seq);
   },
   message(frame) {
@@ -106,10 +166,21 @@ const dispatch = createDispatcher({
     if (!writing.stored(frame)) store.merge([frame.message]);
     store.sawSeq(frame.seq);
   },
+  member(frame) {
+    if (!about(frame) || !frame.message) return;
+    store.merge([frame.message]);
+    store.sawSeq(frame.seq);
+    membership.saw(frame);
+    members.changed();
+  },
+  removed(frame) {
+    if (about(frame)) endMembership();
+  },
   update(frame) {
     if (!about(frame) || !frame.message) return;
     writing.answered(frame);
     store.sawSeq(frame.seq);
+    if (hasMemberLine([frame.message])) members.changed();
     // What is being written about that message may not be any more.
     if (frame.message.deleted && composer) composer.forget(frame.message.id);
   },
@@ -124,6 +195,12 @@ const socket = new ChatSocket({
   onStatus: showStatus,
   onBlame: (clientId, frame) => writing.refused(clientId, frame),
   onFatal() {
+    // A room one reads as a member is closed to whoever is not one (any
+    // more); a public one, if not found, is gone.
+    if (config.roomKind !== "public") {
+      endMembership();
+      return;
+    }
     reportError(strings.roomGone);
     statusElement.textContent = strings.roomGone;
   },
@@ -165,7 +242,7 @@ function startReply(id) {
 }
 
 if (canWrite) {
-  const picker = new ReactionPicker({
+  picker = new ReactionPicker({
     element: $("[data-reaction-picker]"),
     strings,
     onPick: toggleReaction,
@@ -177,6 +254,33 @@ if (canWrite) {
     edit: startEdit,
     delete(id) {
       if (window.confirm(strings.confirmDelete)) writing.change("delete", id);
+    },
+    block(id) {
+      const message = shown(id);
+      if (!message || !message.username) return;
+      const name = shownAuthor(message, strings);
+      if (!window.confirm(interpolate(strings.confirmBlock, { name }))) return;
+      blocks.block(message.username).then(
+        () => store.redrawBy(message.username),
+        (error) => reportError(problem(error, strings)),
+      );
+    },
+    unblock(id) {
+      const message = shown(id);
+      if (!message || !message.username) return;
+      blocks.unblock(message.username).then(
+        () => store.redrawBy(message.username),
+        (error) => reportError(problem(error, strings)),
+      );
+    },
+    // A collapsed message of someone blocked, opened or folded again.
+    show(id) {
+      blocks.revealed.add(id);
+      store.redraw(id);
+    },
+    hide(id) {
+      blocks.revealed.delete(id);
+      store.redraw(id);
     },
   });
 
@@ -210,7 +314,7 @@ if (canWrite) {
   });
 
   const csrfInput = composerForm.querySelector("input[name=csrfmiddlewaretoken]");
-  const uploader = new Uploader({
+  uploader = new Uploader({
     config,
     strings,
     csrfToken: csrfInput ? csrfInput.value : "",
@@ -243,6 +347,12 @@ if (canWrite) {
   });
 }
 
-foldSidebar($("[data-room-sidebar]"), $("[data-sidebar-toggle]"));
+foldSidebar(sidebar, $("[data-sidebar-toggle]"));
+followDirectForm({
+  form: $("[data-direct-form]"),
+  toggle: $("[data-direct-toggle]"),
+  url: config.directUrl,
+  strings,
+});
 
 socket.start();

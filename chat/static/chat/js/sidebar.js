@@ -1,4 +1,6 @@
-// The room list beside the messages folds away on narrow screens.
+// The room list beside the messages: its sections (rooms joined, direct
+// messages, rooms to browse) follow what the reader joins and leaves, and it
+// folds away on narrow screens.
 
 export function foldSidebar(sidebar, toggle) {
   if (!sidebar || !toggle) return;
@@ -20,4 +22,33 @@ export function foldSidebar(sidebar, toggle) {
       toggle.focus();
     }
   });
+}
+
+const entryOf = (sidebar, slug) => sidebar.querySelector(`[data-sidebar-room="${CSS.escape(slug)}"]`);
+
+// Show an empty section's note, and hide it once the section lists a room.
+function updateEmpty(sidebar) {
+  for (const section of sidebar.querySelectorAll("[data-sidebar-section]")) {
+    const note = section.querySelector("[data-sidebar-empty]");
+    const rooms = section.querySelector("[data-sidebar-rooms]");
+    if (note && rooms) note.hidden = rooms.children.length > 0;
+  }
+}
+
+// Move the link to room ``slug`` to the top of section ``name`` ("joined",
+// "direct" or "browse").
+export function placeRoom(sidebar, slug, name) {
+  const entry = sidebar && entryOf(sidebar, slug);
+  const rooms = sidebar && sidebar.querySelector(`[data-sidebar-section="${name}"] [data-sidebar-rooms]`);
+  if (!entry || !rooms) return;
+  rooms.prepend(entry);
+  updateEmpty(sidebar);
+}
+
+// Take the link to room ``slug`` out of the sidebar.
+export function dropRoom(sidebar, slug) {
+  const entry = sidebar && entryOf(sidebar, slug);
+  if (!entry) return;
+  entry.remove();
+  updateEmpty(sidebar);
 }

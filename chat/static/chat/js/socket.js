@@ -122,6 +122,17 @@ export class ChatSocket {
     if (this.isOpen()) this.subscribe(room);
   }
 
+  // Stop following ``room`` without asking the server: it stopped sending
+  // it (the reader may no longer read it). What waits to go there is dropped.
+  unfollow(room) {
+    this.rooms.delete(room);
+    clearTimeout(this.behindTimers.get(room));
+    this.behindTimers.delete(room);
+    for (const [clientId, encoded] of this.outbox) {
+      if (JSON.parse(encoded).room === room) this.outbox.delete(clientId);
+    }
+  }
+
   subscribe(room) {
     const getSince = this.rooms.get(room);
     if (!getSince) return;

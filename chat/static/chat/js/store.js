@@ -70,10 +70,12 @@ export class MessageStore {
     return this.elements.get(id) || null;
   }
 
-  // The newest message of ``username`` that is not deleted.
+  // The newest message of ``username`` that is not deleted (member lines
+  // name who made the change, but are not their messages).
   lastBy(username) {
     let last = null;
     for (const message of this.messages.values()) {
+      if (message.member) continue;
       if (message.username === username && !message.deleted && (!last || message.id > last.id)) {
         last = message;
       }
@@ -159,6 +161,13 @@ export class MessageStore {
     if (this.stick) this.scrollToBottom();
     else if (above) this.scroller.scrollTop += fresh.offsetHeight - height;
     this.onChange();
+  }
+
+  // Draw anew every message of ``username`` (blocked or unblocked).
+  redrawBy(username) {
+    for (const [id, message] of this.messages) {
+      if (!message.member && message.username === username) this.redraw(id);
+    }
   }
 
   // Every message with an id from ``low`` to ``high`` is (about to be) held.

@@ -16,6 +16,12 @@ export class Uploader {
     this.statusElement = statusElement;
     this.active = new Set();
     this.queue = Promise.resolve();
+    this.stopped = false;
+  }
+
+  // Share nothing more (the room can no longer be written to).
+  stop() {
+    this.stopped = true;
   }
 
   // Refuse what the server would refuse anyway; return an error or null.
@@ -29,6 +35,7 @@ export class Uploader {
 
   // Share ``files`` one after the other; ``text`` goes with the first.
   shareFiles(files, takeText) {
+    if (this.stopped) return;
     for (const file of files) {
       const problem = this.check(file);
       if (problem) {

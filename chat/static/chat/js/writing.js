@@ -97,6 +97,26 @@ export class Writing {
     });
   }
 
+  // Nothing more can be written to the room: our posts still waiting fail
+  // for good, and our changes still waiting are taken back.
+  abandon(detail) {
+    const { store, strings } = this;
+    for (const clientId of [...this.posts.keys()]) {
+      this.posts.delete(clientId);
+      const element = store.getPending(clientId);
+      if (!element) continue;
+      setPendingStatus(element, {
+        state: "failed",
+        text: `${strings.failed}: ${detail}`,
+        actions: [{ label: strings.discard, run: () => store.removePending(clientId) }],
+      });
+    }
+    for (const [clientId, change] of [...this.echo.changes]) {
+      this.echo.take(clientId);
+      store.redraw(change.id);
+    }
+  }
+
   // An error frame answered our frame ``clientId``.
   refused(clientId, frame) {
     const detail = frame.detail || frame.code;

@@ -52,6 +52,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # The room of a /ws/rooms/<slug>/ socket: its commands name no other.
     fixed_room: str | None = None
     closing: asyncio.Task[None] | None = None
+    # Rooms being taken from the socket (held against GC).
+    removals: set[asyncio.Task[None]] | None = None
     worker: asyncio.Task[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -64,7 +66,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # ready replies (errors of frames that did not parse).
         self.pending: list[protocol.Command | str] = []
         self.open = False
-        self.chores: set[asyncio.Task[None]] = set()
 
     async def connect(self) -> None:
         self.language = handshake.language(self.scope)
@@ -199,8 +200,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def removed(self, slug: str) -> None:
         """The user can no longer read ``slug`` (told by its ``removed`` frame)."""
         task = asyncio.get_running_loop().create_task(self._removed(slug))
-        self.chores.add(task)
-        task.add_done_callback(self.chores.discard)
+        if self.removals is None:
+            self.removals = set()  # Made when needed: most sockets never are.
+        self.removals.add(task)
+        task.add_done_callback(self.removals.discard)
 
     async def _removed(self, slug: str) -> None:
         await self.following.removed(slug)

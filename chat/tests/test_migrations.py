@@ -8,22 +8,31 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.services import user_create
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 from chat.services import message_create
 from conftest import PASSWORD
 
 BEFORE = [("chat", "0005_message_author_set_null")]
 
 
-@pytest.fixture
-def before_html(transactional_db: None) -> Iterator[None]:
-    """The database as it was before messages were formatted."""
-    MigrationExecutor(connection).migrate(BEFORE)
+def back_to(target: list[tuple[str, str]]) -> Iterator[None]:
+    """Hold the database at ``target`` while a test runs, then migrate on."""
+    MigrationExecutor(connection).migrate(target)
     try:
         yield
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
+
+
+def migrate_to_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def before_html(transactional_db: None) -> Iterator[None]:
+    """The database as it was before messages were formatted."""
+    yield from back_to(BEFORE)
 
 
 class MessageHtmlMigrationTests:
@@ -38,8 +47,7 @@ class MessageHtmlMigrationTests:
         old = OldMessage.objects.create(
             room=room, text="**old** <b>news</b>", created=timezone.now()
         )
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
         assert Message.objects.get(pk=old.pk).html == (
             "<p><strong>old</strong> &lt;b&gt;news&lt;/b&gt;</p>"
         )
@@ -51,12 +59,7 @@ BEFORE_CHANGES = [("chat", "0007_message_mentions")]
 @pytest.fixture
 def before_changes(transactional_db: None) -> Iterator[None]:
     """The database as it was before messages had a change stream."""
-    MigrationExecutor(connection).migrate(BEFORE_CHANGES)
-    try:
-        yield
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    yield from back_to(BEFORE_CHANGES)
 
 
 class MessageChangesMigrationTests:
@@ -78,8 +81,7 @@ class MessageChangesMigrationTests:
             ).pk
             for n, where in enumerate(rooms)
         ]
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
         seqs = dict(Message.objects.values_list("pk", "seq"))
         assert [seqs[pk] for pk in ids] == [1, 1, 2, 3, 2]
         last = dict(Room.objects.values_list("slug", "last_seq"))
@@ -91,3 +93,40 @@ class MessageChangesMigrationTests:
         busy_now = Room.objects.get(slug="busy")
         message, _ = message_create(room=busy_now, author=author, text="after")
         assert message.seq == 4 == Room.objects.get(slug="busy").last_seq
+
+
+BEFORE_MEMBERS = [("chat", "0009_room_kinds")]
+
+
+@pytest.fixture
+def before_members(transactional_db: None) -> Iterator[None]:
+    """The database as it was before people joined rooms."""
+    yield from back_to(BEFORE_MEMBERS)
+
+
+class MembershipMigrationTests:
+    def test_authors_become_members_of_the_public_rooms_they_posted_in(
+        self, before_members: None
+    ) -> None:
+        old_apps = (
+            MigrationExecutor(connection).loader.project_state(BEFORE_MEMBERS).apps
+        )
+        OldRoom = old_apps.get_model("chat", "Room")
+        OldMessage = old_apps.get_model("chat", "Message")
+        OldMembership = old_apps.get_model("chat", "Membership")
+        writer = user_create(username="writer", password=PASSWORD)
+        reader = user_create(username="reader", password=PASSWORD)
+        lobby = OldRoom.objects.create(name="Lobby", slug="lobby")
+        OldRoom.objects.create(name="Quiet", slug="quiet")
+        closed = OldRoom.objects.create(name="Closed", slug="closed", kind="private")
+        OldMembership.objects.create(room=closed, user_id=reader.pk)
+        for where in (lobby, lobby, closed):
+            OldMessage.objects.create(
+                room=where, author_id=writer.pk, text="hi", created=timezone.now()
+            )
+        migrate_to_latest()
+        assert set(Membership.objects.values_list("room__slug", "user__username")) == {
+            ("lobby", "writer"),
+            ("closed", "reader"),
+        }
+        assert not Membership.objects.filter(room__slug="quiet").exists()

@@ -270,6 +270,42 @@ def member_api(request: HttpRequest, slug: str, username: str) -> HttpResponse:
 
 @require_POST
 @json_errors
+def read_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Move one's read cursor: ``{"id"}`` forward, ``{"id", "unread": true}`` back."""
+    _require_user(request)
+    room = access.readable_room(request.user, slug)
+    body = _json_body(request)
+    message_id, unread = body.get("id"), body.get("unread", False)
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise BadRequest(_('Send {"id": <message id>}.'))
+    if not isinstance(unread, bool):
+        raise BadRequest(_('"unread" is true or false.'))
+    services.read_set(
+        user=request.user, room=room, message_id=message_id, unread=unread
+    )
+    return _room_response(room, request, 200)
+
+
+@require_POST
+@json_errors
+def read_all_api(request: HttpRequest) -> JsonResponse:
+    """Mark every room one joined as read."""
+    _require_user(request)
+    return JsonResponse({"rooms": services.read_all(user=request.user)})
+
+
+@require_http_methods(["PUT", "DELETE"])
+@json_errors
+def mute_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Mute a room one joined (``PUT``) or unmute it."""
+    _require_user(request)
+    room = access.readable_room(request.user, slug)
+    services.mute_set(user=request.user, room=room, on=request.method == "PUT")
+    return _room_response(room, request, 200)
+
+
+@require_POST
+@json_errors
 def direct_api(request: HttpRequest) -> JsonResponse:
     """Open the direct conversation with ``{"usernames": [...]}``."""
     _require_user(request)

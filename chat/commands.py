@@ -75,6 +75,17 @@ def _react(room: Room, user: Actor, command: protocol.React) -> Reply:
     )
 
 
+def _read(room: Room, user: Actor, command: protocol.Read) -> Reply:
+    # The answer is the read and unread frames every socket of the user gets.
+    try:
+        services.read_set(
+            user=user, room=room, message_id=command.id, unread=command.unread
+        )
+    except ChatError as error:
+        return _answer(error, protocol.ERROR, room, command.client_id)
+    return None
+
+
 def _change(
     room: Room,
     client_id: str | None,
@@ -115,6 +126,7 @@ _HANDLERS: dict[type, Callable[..., Reply]] = {
     protocol.Edit: _edit,
     protocol.Delete: _delete,
     protocol.React: _react,
+    protocol.Read: _read,
 }
 
 

@@ -13,6 +13,7 @@ from django.utils import translation
 
 from chat import access, commands, handshake, protocol, ratelimit
 from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
+from chat.hub import get_hub
 from chat.models import Room
 from chat.subscriptions import Following
 from chat.transport import SEND_KEY, DirectWriter, Output
@@ -52,6 +53,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # The room of a /ws/rooms/<slug>/ socket: its commands name no other.
     fixed_room: str | None = None
     closing: asyncio.Task[None] | None = None
+    # The user whose own frames (read cursor) the socket hears.
+    own_frames_of: int | None = None
     # Rooms being taken from the socket (held against GC).
     removals: set[asyncio.Task[None]] | None = None
     worker: asyncio.Task[None] | None = None
@@ -98,6 +101,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.output.start_direct(
             DirectWriter.behind(self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT)
         )
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            self.own_frames_of = user.pk
+            await get_hub().add_user(user.pk, self)
         if room is not None:
             try:
                 await self.following.follow(room, since=since, after=after)
@@ -105,6 +112,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_NOT_FOUND)
 
     async def disconnect(self, code: int) -> None:
+        if self.own_frames_of is not None:
+            get_hub().remove_user(self.own_frames_of, self)
         self.output.close()
         if self.worker is not None:
             self.worker.cancel()
@@ -196,6 +205,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")
+
+    def tell(self, frame: str, wire: bytes) -> None:
+        """Send a frame of the user's own (their read cursor) without waiting."""
+        self.output.deliver(frame, wire)
 
     def removed(self, slug: str) -> None:
         """The user can no longer read ``slug`` (told by its ``removed`` frame)."""

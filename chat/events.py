@@ -23,6 +23,8 @@ CHANGE_EVENT = "chat.change"
 # An event for every hub of every process, through one group they all join:
 # check the logins behind the sockets now (Hub.check_logins).
 LOGINS_EVENT = "chat.logins"
+# Frames for every socket of one user, in every process (Hub.tell_user).
+USER_EVENT = "chat.user"
 HUBS_GROUP = "hubs"
 
 
@@ -79,6 +81,14 @@ def logins_check() -> None:
     moment rather than at the next tick.
     """
     _send({"type": LOGINS_EVENT}, what="login check")
+
+
+def user_notify(user_id: int, frames: list[str]) -> None:
+    """
+    Send ``frames`` to every socket of user ``user_id``, in every process:
+    what concerns them alone (their read cursor and counts).
+    """
+    _send({"type": USER_EVENT, "user": user_id, "frames": frames}, what="user frames")
 
 
 def _send(event: dict[str, Any], *, what: str) -> None:

@@ -13,7 +13,8 @@ of the fan-out at that point of the stream. A periodic tick renews the
 layer subscriptions (a restarted Redis forgets them), catches up on
 anything stored but never heard of, sends heartbeats, and closes sockets
 whose login has ended.
-"Check the logins now" comes to every hub through one group they all join.
+"Check the logins now", and a user's own frames (their read cursor), come
+to every hub through one group they all join.
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ class Listener(Protocol):
 
     def removed(self) -> None:
         """Its user can no longer read the room: tell them, stop following."""
+
+
+class UserSocket(Protocol):
+    """A logged-in socket, as the hub sees it for its user's own frames."""
+
+    def tell(self, frame: str, wire: bytes) -> None:
+        """Send ``frame`` (``wire``: its bytes) without waiting."""
 
 
 class Joined(NamedTuple):
@@ -144,6 +152,8 @@ class Hub:
         self.local_only = isinstance(self.layer, InMemoryChannelLayer)
         self.channel: str | None = None
         self.rooms: dict[str, RoomState] = {}
+        # The logged-in sockets here, by user id.
+        self.users: dict[int, set[UserSocket]] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.forwarding: set[asyncio.Task[None]] = set()
         # Login checks under way (held against GC).
@@ -183,6 +193,28 @@ class Hub:
         state.listeners.add(listener)
         return state.joined()
 
+    async def add_user(self, user_id: int, socket: UserSocket) -> None:
+        """Let ``socket`` hear the frames of user ``user_id`` from now on."""
+        await self._start()
+        self.users.setdefault(user_id, set()).add(socket)
+
+    def remove_user(self, user_id: int, socket: UserSocket) -> None:
+        sockets = self.users.get(user_id)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self.users[user_id]
+
+    def tell_user(self, event: Event) -> None:
+        """Hand a user event's frames to that user's sockets here."""
+        sockets = self.users.get(event["user"])
+        if not sockets:
+            return
+        for frame in event["frames"]:
+            wire = wire_frame(frame)
+            for socket in tuple(sockets):
+                socket.tell(frame, wire)
+
     async def leave(self, slug: str, listener: Listener) -> None:
         state = self.rooms.get(slug)
         if state is None:
@@ -220,6 +252,8 @@ class Hub:
         kind = event.get("type")
         if kind == events.CHANGE_EVENT:
             self.accept(event)
+        elif kind == events.USER_EVENT:
+            self.tell_user(event)
         elif kind == events.LOGINS_EVENT:
             self.check_logins()
 

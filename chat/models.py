@@ -228,6 +228,12 @@ class Membership(models.Model):
     created = models.DateTimeField(_("joined"), auto_now_add=True)
     # A direct conversation one left: out of the sidebar until a new message.
     hidden = models.BooleanField(_("hidden"), default=False)
+    # The read cursor: the id of the last message read. Ids grow in commit
+    # order within a room and an edit keeps its id, so "unread" is every
+    # message above it (not one's own, not deleted, not a member line).
+    last_read_id = models.BigIntegerField(_("last read"), default=0)
+    # No notifications from this room; its counts show muted.
+    muted = models.BooleanField(_("muted"), default=False)
 
     class Meta:
         verbose_name = _("membership")

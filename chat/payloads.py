@@ -171,7 +171,7 @@ def encoded_messages(messages: Iterable[Message], *, room_slug: str) -> list[Enc
 
 def room_payload(entry: RoomEntry) -> dict[str, Any]:
     """Return the contract's Room object, as its reader sees it."""
-    room = entry.room
+    room, place = entry.room, entry.place
     return {
         "slug": room.slug,
         "name": entry.title,
@@ -182,6 +182,12 @@ def room_payload(entry: RoomEntry) -> dict[str, Any]:
         "last_message_at": (
             room.last_message_at.isoformat() if room.last_message_at else None
         ),
+        "seq": room.last_seq,
+        # The reader's place in a room they joined (else null, 0, 0, false).
+        "last_read_id": place.last_read_id if place else None,
+        "unread": place.unread if place else 0,
+        "mentions": place.mentions if place else 0,
+        "muted": place.muted if place else False,
     }
 
 

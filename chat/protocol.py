@@ -24,6 +24,8 @@ MESSAGE = "message"
 UPDATE = "update"
 MEMBER = "member"
 REMOVED = "removed"
+READ = "read"
+UNREAD = "unread"
 EDIT = "edit"
 DELETE = "delete"
 REACT = "react"
@@ -81,6 +83,16 @@ class React:
 
 
 @dataclass(frozen=True)
+class Read:
+    """Move one's read cursor to message ``id`` (``unread``: to just before it)."""
+
+    room: str | None
+    id: int
+    unread: bool
+    client_id: str | None
+
+
+@dataclass(frozen=True)
 class Subscribe:
     """Follow ``room`` on a multi-room socket, from change ``since`` if given."""
 
@@ -101,8 +113,8 @@ class Ping:
 
 
 # What a client frame asks for; commands name their room on ``/ws/``.
-Command = SendMessage | Edit | Delete | React | Subscribe | Unsubscribe | Ping
-RoomCommand = SendMessage | Edit | Delete | React
+Command = SendMessage | Edit | Delete | React | Read | Subscribe | Unsubscribe | Ping
+RoomCommand = SendMessage | Edit | Delete | React | Read
 
 
 def parse_client_id(value: Any) -> str | None:
@@ -195,6 +207,14 @@ def _react(data: dict[str, Any], room: str | None, key: str | None) -> React:
     return React(room=room, id=message_id, emoji=emoji, on=on, client_id=key)
 
 
+def _read(data: dict[str, Any], room: str | None, key: str | None) -> Read:
+    message_id = _number(data.get("id"), name="id", client_id=key)
+    unread = data.get("unread", False)
+    if not isinstance(unread, bool):
+        raise BadRequest(_('"unread" is true or false.'), client_id=key)
+    return Read(room=room, id=message_id, unread=unread, client_id=key)
+
+
 _ROOM_COMMANDS: dict[
     str, Callable[[dict[str, Any], str | None, str | None], RoomCommand]
 ] = {
@@ -202,6 +222,7 @@ _ROOM_COMMANDS: dict[
     EDIT: _edit,
     DELETE: _delete,
     REACT: _react,
+    READ: _read,
 }
 
 
@@ -318,6 +339,18 @@ def _member_frame(message: str, *, room: str, seq: int, member: MemberChange) ->
 def removed_frame(room: str) -> str:
     """Tell a socket its user can no longer read ``room``: no more of it follows."""
     return encode({"type": REMOVED, "room": room})
+
+
+def read_frame(room: str, last_read_id: int) -> str:
+    """Tell a user's sockets where they now stand in ``room``."""
+    return encode({"type": READ, "room": room, "id": last_read_id})
+
+
+def unread_frame(room: str, unread: int, mentions: int) -> str:
+    """Tell a user's sockets their counts in ``room`` (each up to 100)."""
+    return encode(
+        {"type": UNREAD, "room": room, "unread": unread, "mentions": mentions}
+    )
 
 
 def heartbeat_frame(room: str, seq: int, last_id: int) -> str:

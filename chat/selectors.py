@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -21,6 +22,20 @@ REACTIONS = Prefetch(
 )
 
 
+# Unread counts stop here: a room shows "99+" beyond.
+UNREAD_CAP = 100
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a member stands in a room: their cursor, counts and mute."""
+
+    last_read_id: int
+    unread: int = 0
+    mentions: int = 0
+    muted: bool = False
+
+
 @dataclass(frozen=True)
 class RoomEntry:
     """A room as one reader's room list shows it."""
@@ -28,36 +43,46 @@ class RoomEntry:
     room: Room
     # The name they see: a direct conversation is named by its other people.
     title: str
-    joined: bool
     members: int
+    # Their place in it, if they joined it.
+    place: Place | None = None
 
     @property
     def kind(self) -> str:
         return self.room.kind
 
+    @property
+    def joined(self) -> bool:
+        return self.place is not None
+
 
 def room_list(viewer: Viewer) -> list[RoomEntry]:
     """
-    Return the rooms ``viewer`` may read: those they joined, then the public
-    ones they may browse; the most recently active first within each. A
-    direct conversation they left is not listed until a new message comes.
+    Return the rooms ``viewer`` may read: those they joined, with their
+    place in each, then the public ones they may browse; the most recently
+    active first within each. A direct conversation they left is not
+    listed until a new message comes.
     """
     user = viewer if isinstance(viewer, User) else None
-    mine = (
-        dict(Membership.objects.filter(user=user).values_list("room_id", "hidden"))
-        if user is not None
-        else {}
-    )
+    mine = {
+        m.room_id: m
+        for m in (Membership.objects.filter(user=user) if user is not None else ())
+    }
     rooms: list[Room] = [
         room
         for room in access.readable_rooms(viewer)
         .annotate(members=Count("memberships"))
         .order_by(F("last_message_at").desc(nulls_last=True), "name")
-        if not mine.get(room.pk, False)
+        if room.pk not in mine or not mine[room.pk].hidden
     ]
     titles = _titles(rooms, viewer)
     entries = [
-        RoomEntry(room, titles[room.pk], room.pk in mine, room.members)  # type: ignore[attr-defined]
+        RoomEntry(
+            room,
+            titles[room.pk],
+            room.members,  # type: ignore[attr-defined]
+            _place(user, room, mine[room.pk]) if user and room.pk in mine else None,
+        )
         for room in rooms
     ]
     return sorted(entries, key=lambda entry: not entry.joined)
@@ -65,11 +90,44 @@ def room_list(viewer: Viewer) -> list[RoomEntry]:
 
 def room_entry(room: Room, viewer: Viewer) -> RoomEntry:
     """Return ``room`` as ``viewer``'s room list shows it."""
+    user = viewer if isinstance(viewer, User) else None
+    membership = (
+        Membership.objects.filter(room=room, user=user).first() if user else None
+    )
     return RoomEntry(
         room,
         _titles([room], viewer)[room.pk],
-        access.is_member(viewer, room),
         room.memberships.count(),
+        _place(user, room, membership) if user and membership else None,
+    )
+
+
+def _place(user: User, room: Room, membership: Membership) -> Place:
+    cursor = membership.last_read_id
+    if (room.last_message_id or 0) <= cursor:
+        return Place(cursor, muted=membership.muted)  # Nothing new: no query.
+    unread, mentions = unread_count(user, room, cursor)
+    return Place(cursor, unread, mentions, membership.muted)
+
+
+def unread_count(user: User, room: Room, cursor: int) -> tuple[int, int]:
+    """
+    Return how many messages of ``room`` after ``cursor`` ``user`` has not
+    read, and how many of those mention them; each up to UNREAD_CAP. Their
+    own messages, deleted ones and member lines do not count.
+    """
+    unread = (
+        Message.objects.filter(room=room, id__gt=cursor, deleted=False)
+        .filter(member_action="")
+        .exclude(author=user)
+    )
+    mentioning = unread.annotate(listed=Cast("mentions", TextField())).filter(
+        # Usernames need no escaping in JSON: the list's text has it quoted.
+        listed__contains=f'"{user.username}"'
+    )
+    return (
+        unread.values("id")[:UNREAD_CAP].count(),
+        mentioning.values("id")[:UNREAD_CAP].count(),
     )
 
 

@@ -3,7 +3,8 @@ Every change to chat data goes through a function here.
 
 Each one validates, stores in one transaction, then publishes after the
 commit. The WebSocket consumer, the HTTP API, the pages and the admin all
-call these. Messages, reactions, rooms and members each have a module; every change
+call these. Messages, reactions, rooms, members and reading each have a
+module; every change
 of a room's messages takes its ``seq`` in ``stream``.
 """
 
@@ -26,6 +27,7 @@ from chat.services.messages import (
     messages_disown,
 )
 from chat.services.reactions import reaction_set
+from chat.services.reading import mute_set, read_all, read_set
 from chat.services.rooms import room_create
 
 __all__ = [
@@ -42,7 +44,10 @@ __all__ = [
     "message_edit",
     "messages_create",
     "messages_disown",
+    "mute_set",
     "reaction_set",
+    "read_all",
+    "read_set",
     "room_create",
     "room_join",
 ]

@@ -14,6 +14,8 @@ import logging
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,7 +75,13 @@ def _join(room: Room, actor: User, member: User, action: str) -> bool:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                Membership.objects.create(room=room, user=member)
+                # What came before they joined is history, not news.
+                newest = Room.objects.filter(pk=room.pk).values("last_message_id")
+                Membership.objects.create(
+                    room=room,
+                    user=member,
+                    last_read_id=Coalesce(Subquery(newest), 0),
+                )
         except IntegrityError:
             return False  # A member already.
         _member_line(room, actor, action, member)

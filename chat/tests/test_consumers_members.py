@@ -131,3 +131,41 @@ class CatchUpTests:
                 (m["member"] or {}).get("action") or m["text"]
                 for m in history["messages"]
             ] == ["add", "welcome"]
+
+
+class ReadCursorTests:
+    async def test_reading_in_one_socket_tells_every_socket_of_the_reader(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        await database_sync_to_async(services.room_join)(room=room, user=other_user)
+        message = await post(room, user, "hello @bob")
+        async with (
+            socket("/ws/", user=other_user) as tab1,
+            socket(f"/ws/rooms/{room.slug}/", user=other_user) as tab2,
+            socket(f"/ws/rooms/{room.slug}/", user=user) as alice,
+        ):
+            assert (await tab1.connect())[0]
+            await connected(tab2)
+            await connected(alice)
+            assert (await subscribe(tab1, room.slug))["type"] == "history"
+            await tab1.send_json_to(
+                {"type": "read", "room": room.slug, "id": message.pk}
+            )
+            for tab in (tab1, tab2):
+                assert await receive(tab) == {
+                    "type": "read",
+                    "room": room.slug,
+                    "id": message.pk,
+                }
+                assert await receive(tab) == {
+                    "type": "unread",
+                    "room": room.slug,
+                    "unread": 0,
+                    "mentions": 0,
+                }
+            assert await quiet(alice)
+            # Reading again changes nothing, and says nothing.
+            await tab1.send_json_to(
+                {"type": "read", "room": room.slug, "id": message.pk}
+            )
+            assert await quiet(tab1, tab2)

@@ -27,6 +27,10 @@ MESSAGE_KEYS = {
     *("id", "room", "author", "username", "text", "html", "mentions", "created"),
     *("attachment", "seq", "edited", "deleted", "reply_to", "reactions", "member"),
 }
+ROOM_KEYS = {
+    *("slug", "name", "kind", "url", "joined", "members", "last_message_at", "seq"),
+    *("last_read_id", "unread", "mentions", "muted"),
+}
 
 # Fuzz tests (chat/tests/test_fuzz_*.py) run under this profile and set only
 # their example counts.

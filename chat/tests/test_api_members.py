@@ -11,10 +11,9 @@ from django.test import Client
 from accounts.models import User
 from chat.models import Room
 from chat.services import message_create, room_create
+from conftest import ROOM_KEYS
 
 pytestmark = pytest.mark.django_db
-
-ROOM_KEYS = {"slug", "name", "kind", "url", "joined", "members", "last_message_at"}
 
 
 def client_of(user: User | None) -> Client:
@@ -28,7 +27,7 @@ def post_json(client: Client, url: str, body: Any) -> Any:
     return client.post(url, body, content_type="application/json")
 
 
-def listed(client: Client) -> list[dict[str, Any]]:
+def listed_rooms(client: Client) -> list[dict[str, Any]]:
     """Return the rooms ``client`` lists, but the one every database starts with."""
     rooms = client.get("/api/rooms").json()["rooms"]
     return [room for room in rooms if room["slug"] != "general"]
@@ -41,7 +40,7 @@ class RoomListApiTests:
         mine = room_create(name="Mine", created_by=user)
         theirs = room_create(name="Theirs", created_by=other_user)
         message_create(room=theirs, author=other_user, text="busy")
-        rooms = listed(client_of(user))
+        rooms = listed_rooms(client_of(user))
         assert [(r["slug"], r["joined"]) for r in rooms] == [
             (mine.slug, True),
             (theirs.slug, False),
@@ -52,7 +51,7 @@ class RoomListApiTests:
     def test_a_guest_browses_the_public_rooms(self, user: User) -> None:
         public = room_create(name="Open", created_by=user)
         room_create(name="Closed", created_by=user, kind=Room.Kind.PRIVATE)
-        rooms = listed(client_of(None))
+        rooms = listed_rooms(client_of(None))
         assert [(r["slug"], r["joined"]) for r in rooms] == [(public.slug, False)]
 
     def test_creating_a_private_room_answers_with_the_whole_room(
@@ -148,4 +147,44 @@ class DirectApiTests:
                 client_of(user), "/api/direct", {"usernames": ["bob"]}
             ).status_code
             == 201
+        )
+
+
+class ReadingApiTests:
+    def test_read_unread_mute_and_read_all(self, user: User, other_user: User) -> None:
+        room = room_create(name="Open", created_by=user)
+        bob = client_of(other_user)
+        assert bob.post(f"/api/rooms/{room.slug}/join").status_code == 201
+        message_create(room=room, author=user, text="one @bob")
+        second, _ = message_create(room=room, author=user, text="two")
+        [listed] = listed_rooms(bob)
+        # Joined while the room was empty: the cursor is at 0.
+        assert (listed["unread"], listed["mentions"], listed["last_read_id"]) == (
+            2,
+            1,
+            0,
+        )
+        read = post_json(bob, f"/api/rooms/{room.slug}/read", {"id": second.pk})
+        assert read.status_code == 200
+        assert (read.json()["room"]["unread"], read.json()["room"]["last_read_id"]) == (
+            0,
+            second.pk,
+        )
+        back = post_json(
+            bob, f"/api/rooms/{room.slug}/read", {"id": second.pk, "unread": True}
+        )
+        assert back.json()["room"]["unread"] == 1
+        muted = bob.put(f"/api/rooms/{room.slug}/mute")
+        assert muted.json()["room"]["muted"] is True
+        assert (
+            bob.delete(f"/api/rooms/{room.slug}/mute").json()["room"]["muted"] is False
+        )
+        assert post_json(bob, "/api/read-all", {}).json() == {"rooms": 1}
+        assert listed_rooms(bob)[0]["unread"] == 0
+        for body in [{}, {"id": "1"}, {"id": True}, {"id": 1, "unread": "yes"}]:
+            response = post_json(bob, f"/api/rooms/{room.slug}/read", body)
+            assert response.status_code == 400, body
+        # A guest keeps their place in the browser, not here.
+        assert (
+            client_of(None).get("/api/rooms").json()["rooms"][0]["last_read_id"] is None
         )

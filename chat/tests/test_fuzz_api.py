@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from chat.models import Attachment, Message, Room
 from chat.services import message_create
-from conftest import MESSAGE_KEYS, client_ids_of, image_bytes
+from conftest import MESSAGE_KEYS, ROOM_KEYS, client_ids_of, image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,6 @@ ERROR_CODES_BY_STATUS = {
     413: {"too_large"},
 }
 ATTACHMENT_KEYS = {"name", "size", "content_type", "url", "thumbnail_url"}
-ROOM_KEYS = {"slug", "name", "kind", "url", "joined", "members", "last_message_at"}
 CONTENT_TYPES = {
     "image/png",
     "image/jpeg",

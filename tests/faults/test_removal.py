@@ -78,17 +78,21 @@ class Watcher:
         ]
 
 
-def api(server: ChatServer, cookie: str, method: str, path: str) -> int:
+def api(
+    server: ChatServer, cookie: str, method: str, path: str, body: Any = None
+) -> int:
     """Make a logged-in API request (CSRF and all); return its status."""
     token = SimpleCookie(cookie)["csrftoken"].value
     request = urllib.request.Request(
         server.url + path,
         method=method,
+        data=None if body is None else json.dumps(body).encode(),
         headers={
             "Cookie": cookie,
             "X-CSRFToken": token,
             "Origin": server.url,
             "Referer": server.url + "/",
+            "Content-Type": "application/json",
         },
     )
     try:

@@ -169,3 +169,5 @@ class ReadCursorTests:
                 {"type": "read", "room": room.slug, "id": message.pk}
             )
             assert await quiet(tab1, tab2)
+        # Closed sockets leave nothing behind in the hub.
+        assert other_user.pk not in get_hub().users

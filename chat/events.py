@@ -91,6 +91,14 @@ def user_notify(user_id: int, frames: list[str]) -> None:
     _send({"type": USER_EVENT, "user": user_id, "frames": frames}, what="user frames")
 
 
+def rooms_changed(user_ids: list[int]) -> None:
+    """Tell every socket of these users that their room list changed."""
+    from chat.protocol import ROOMS_CHANGED_FRAME
+
+    for user_id in user_ids:
+        user_notify(user_id, [ROOMS_CHANGED_FRAME])
+
+
 def _send(event: dict[str, Any], *, what: str) -> None:
     from chat.hub import publish
 

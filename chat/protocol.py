@@ -26,6 +26,7 @@ MEMBER = "member"
 REMOVED = "removed"
 READ = "read"
 UNREAD = "unread"
+ROOMS_CHANGED = "rooms_changed"
 EDIT = "edit"
 DELETE = "delete"
 REACT = "react"
@@ -364,6 +365,9 @@ def unsubscribed_frame(room: str) -> str:
 
 
 PONG_FRAME = encode({"type": PONG})
+# A user's room list changed (added, removed, a conversation back): the
+# client asks GET /api/rooms again.
+ROOMS_CHANGED_FRAME = encode({"type": ROOMS_CHANGED})
 
 
 def error_payload(error: ChatError) -> dict[str, Any]:

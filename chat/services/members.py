@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.validators import fold
-from chat import access
+from chat import access, events
 from chat.exceptions import BadRequest, Forbidden, NotFound
 from chat.models import (
     ROOM_NAME_MAX_LENGTH,
@@ -70,6 +70,12 @@ def _member_line(room: Room, actor: User, action: str, member: User) -> None:
         )
 
 
+def _rooms_changed(*users: User) -> None:
+    """After the commit, tell ``users``' sockets that their room list changed."""
+    ids = [user.pk for user in users]
+    transaction.on_commit(lambda: events.rooms_changed(ids), robust=True)
+
+
 def _join(room: Room, actor: User, member: User, action: str) -> bool:
     """Make ``member`` a member of ``room``; return whether they were not."""
     with transaction.atomic():
@@ -85,6 +91,7 @@ def _join(room: Room, actor: User, member: User, action: str) -> bool:
         except IntegrityError:
             return False  # A member already.
         _member_line(room, actor, action, member)
+        _rooms_changed(member)
     return True
 
 
@@ -136,12 +143,14 @@ def member_remove(*, room: Room, actor: Actor, username: object) -> None:
             )
             if not hidden:
                 raise _not_a_member(member)
+            _rooms_changed(member)
             return
         deleted, _kinds = Membership.objects.filter(room=room, user=member).delete()
         if not deleted:
             raise _not_a_member(member)
         action = MemberAction.LEAVE if member.pk == actor.pk else MemberAction.REMOVE
         _member_line(room, actor, action, member)
+        _rooms_changed(member)
 
 
 def _not_a_member(user: User) -> NotFound:
@@ -194,6 +203,7 @@ def direct_open(*, actor: Actor, usernames: object) -> tuple[Room, bool]:
             Membership.objects.bulk_create(
                 [Membership(room=room, user=user) for user in people.values()]
             )
+            _rooms_changed(*people.values())
     except IntegrityError:
         # The same people opened it at the same moment.
         return Room.objects.get(direct_key=key), False

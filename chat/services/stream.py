@@ -83,7 +83,11 @@ class RoomChanges:
         if self.posted and self.room.kind == Room.Kind.DIRECT:
             # A new message brings a direct conversation back to whoever
             # left it.
-            Membership.objects.filter(room=self.room, hidden=True).update(hidden=False)
+            hidden = Membership.objects.filter(room=self.room, hidden=True)
+            back = list(hidden.values_list("user_id", flat=True))
+            if back:
+                hidden.update(hidden=False)
+                transaction.on_commit(lambda: events.rooms_changed(back), robust=True)
         slug = self.room.slug
         # Encoded now, in the state each message has at the end of the
         # transaction; sent in seq order after the commit.

@@ -12,7 +12,8 @@ from chat import services
 from chat.hub import get_hub
 from chat.models import Room
 from chat.tests.test_consumers import connected, post, socket
-from chat.tests.test_consumers_changes import quiet, receive
+from chat.tests.test_consumers_changes import quiet
+from chat.tests.test_consumers_changes import receive as receive_any
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +30,14 @@ async def remove(room: Room, actor: User, username: str) -> None:
     await database_sync_to_async(services.member_remove)(
         room=room, actor=actor, username=username
     )
+
+
+async def receive(ws: Any) -> dict[str, Any]:
+    """Return the next frame about a room (not the user's room list)."""
+    while True:
+        frame = await receive_any(ws)
+        if frame["type"] != "rooms_changed":
+            return frame
 
 
 async def subscribe(ws: Any, slug: str, since: int | None = None) -> dict[str, Any]:
@@ -60,6 +69,8 @@ class RemovalTests:
                 "alice",
             )
             assert got[1]["message"]["member"]["action"] == "remove"
+            # Their room list changed too; and then nothing more.
+            assert await receive_any(bob) == {"type": "rooms_changed"}
             assert await quiet(bob)
             # Its other room goes on; the removed one is refused like a missing one.
             await post(room, user, "elsewhere")
@@ -171,3 +182,26 @@ class ReadCursorTests:
             assert await quiet(tab1, tab2)
         # Closed sockets leave nothing behind in the hub.
         assert other_user.pk not in get_hub().users
+
+
+class RoomListChangeTests:
+    async def test_being_added_or_a_conversation_coming_back_is_told_live(
+        self, user: User, other_user: User
+    ) -> None:
+        room = await database_sync_to_async(services.room_create)(
+            name="Later", created_by=user, kind=Room.Kind.PRIVATE
+        )
+        direct, _ = await database_sync_to_async(services.direct_open)(
+            actor=user, usernames=["bob"]
+        )
+        await remove(direct, other_user, "bob")  # Bob hides it.
+        async with socket("/ws/", user=other_user) as bob:
+            assert (await bob.connect())[0]
+            await database_sync_to_async(services.member_add)(
+                room=room, actor=user, username="bob"
+            )
+            assert await receive_any(bob) == {"type": "rooms_changed"}
+            await post(direct, user, "are you there?")
+            assert await receive_any(bob) == {"type": "rooms_changed"}
+            await remove(room, user, "bob")
+            assert await receive_any(bob) == {"type": "rooms_changed"}

@@ -61,7 +61,8 @@ class Watcher:
                 except TimeoutError:
                     continue
                 frame = json.loads(raw)
-                self.frames.append(frame)
+                if frame.get("room") == ROOM:  # Not the user's own frames.
+                    self.frames.append(frame)
                 if frame["type"] == "history":
                     self.ready.set()
 

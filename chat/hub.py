@@ -97,6 +97,8 @@ class RoomState:
     # Changes handed out but not yet written: (seq, frame, wire bytes).
     outgoing: list[tuple[int, str, bytes]] = field(default_factory=list)
     repair: asyncio.Task[None] | None = None
+    # Reading the room's position and latest page, once, for all joiners.
+    opening: asyncio.Task[None] | None = None
     # The latest messages: the history a new socket gets, without a query.
     recent: RecentPage = field(
         default_factory=lambda: RecentPage(settings.HISTORY_PAGE_SIZE)
@@ -176,22 +178,37 @@ class Hub:
         ``deliver``.
         """
         await self._start()
-        state = self.rooms.get(room.slug)
-        if state is None:
-            state = RoomState(room=room)
-            self.rooms[room.slug] = state
+        while True:
+            state = self.rooms.get(room.slug)
+            if state is None:
+                state = RoomState(room=room)
+                self.rooms[room.slug] = state
+                # The hub's own task: a joiner that goes away meanwhile (its
+                # socket closed) does not leave the room half open.
+                state.opening = self.loop.create_task(self._open(state))
+            if not state.ready.is_set():
+                assert state.opening is not None
+                await asyncio.shield(state.opening)
+            if self.rooms.get(room.slug) is state:
+                break
+            # Dropped meanwhile (no listener yet): open it anew.
+        state.listeners.add(listener)
+        return state.joined()
+
+    async def _open(self, state: RoomState) -> None:
+        try:
             # Subscribe before reading the last seq: a change stored after
             # the read is then sure to be heard.
             await self._subscribe(state.slug)
-            seq, state.max_id, page = await database_sync_to_async(_opening)(room)
-            state.sequencer.delivered = seq
-            state.recent.fill((m.id, m.message) for m in page)
-            state.ready.set()
-            self._hand_out(state, *state.sequencer.drain())
-        else:
-            await state.ready.wait()
-        state.listeners.add(listener)
-        return state.joined()
+            seq, state.max_id, page = await database_sync_to_async(_opening)(state.room)
+        except BaseException:
+            if self.rooms.get(state.slug) is state:
+                del self.rooms[state.slug]  # The next joiner tries again.
+            raise
+        state.sequencer.delivered = seq
+        state.recent.fill((m.id, m.message) for m in page)
+        state.ready.set()
+        self._hand_out(state, *state.sequencer.drain())
 
     async def add_user(self, user_id: int, socket: UserSocket) -> None:
         """Let ``socket`` hear the frames of user ``user_id`` from now on."""
@@ -221,14 +238,20 @@ class Hub:
             return
         state.listeners.discard(listener)
         if not state.listeners and state.ready.is_set():
-            del self.rooms[slug]
-            if state.repair is not None:
-                state.repair.cancel()
-            if not self.local_only and self.channel is not None:
-                with contextlib.suppress(Exception):
-                    await self.layer.group_discard(
-                        events.room_group_name(slug), self.channel
-                    )
+            await self._drop(state)
+
+    async def _drop(self, state: RoomState) -> None:
+        """Forget a room no socket here follows any more."""
+        if self.rooms.get(state.slug) is not state:
+            return
+        del self.rooms[state.slug]
+        if state.repair is not None:
+            state.repair.cancel()
+        if not self.local_only and self.channel is not None:
+            with contextlib.suppress(Exception):
+                await self.layer.group_discard(
+                    events.room_group_name(state.slug), self.channel
+                )
 
     # Incoming broadcasts ----------------------------------------------
 
@@ -457,6 +480,10 @@ class Hub:
     async def tick(self, *, heartbeat: bool = True) -> None:
         """Renew subscriptions, catch up, send heartbeats, end stale logins."""
         states = [state for state in self.rooms.values() if state.ready.is_set()]
+        for idle in [state for state in states if not state.listeners]:
+            # Opened for a socket that closed while it was being opened.
+            await self._drop(idle)
+            states.remove(idle)
         await self._subscribe_group(events.HUBS_GROUP)
         for state in states:
             await self._subscribe(state.slug)
@@ -493,8 +520,9 @@ class Hub:
         for task in [*self.tasks, *self.chores]:
             task.cancel()
         for state in self.rooms.values():
-            if state.repair is not None:
-                state.repair.cancel()
+            for task in (state.repair, state.opening):
+                if task is not None:
+                    task.cancel()
         self.tasks.clear()
 
 

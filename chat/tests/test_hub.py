@@ -167,6 +167,39 @@ class HubOrderTests:
         await hub.close()
 
 
+class HubJoinTests:
+    async def test_a_joiner_that_goes_away_while_the_room_opens_blocks_nobody(
+        self, room: Room, user: User
+    ) -> None:
+        """A page closed during its first join leaves the room usable."""
+        hub = Hub(asyncio.get_running_loop())
+        gone = asyncio.create_task(hub.join(room, Inbox()))
+        await asyncio.sleep(0)  # The room is being read from the database.
+        assert room.slug in hub.rooms and not hub.rooms[room.slug].ready.is_set()
+        gone.cancel()
+        inbox = Inbox()
+        start = (await asyncio.wait_for(hub.join(room, inbox), 5)).seq
+        seq = await post(room, user, "still flowing")
+        hub.accept(event(room, seq, start))
+        await asyncio.sleep(0)
+        assert inbox.seqs == [seq]
+        await hub.close()
+
+    async def test_a_room_opened_for_nobody_is_dropped_at_the_tick(
+        self, room: Room
+    ) -> None:
+        hub = Hub(asyncio.get_running_loop())
+        gone = asyncio.create_task(hub.join(room, Inbox()))
+        await asyncio.sleep(0)
+        gone.cancel()
+        state = hub.rooms[room.slug]
+        assert state.opening is not None
+        await state.opening  # Opened all the same, with no listener.
+        await hub.tick(heartbeat=False)
+        assert room.slug not in hub.rooms
+        await hub.close()
+
+
 class HubTickTests:
     async def test_the_tick_sends_a_heartbeat_with_the_latest_id(
         self, room: Room, user: User

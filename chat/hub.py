@@ -520,9 +520,9 @@ class Hub:
         for task in [*self.tasks, *self.chores]:
             task.cancel()
         for state in self.rooms.values():
-            for task in (state.repair, state.opening):
-                if task is not None:
-                    task.cancel()
+            for work in (state.repair, state.opening):
+                if work is not None:
+                    work.cancel()
         self.tasks.clear()
 
 

@@ -1,6 +1,7 @@
 // What a reader can do to a message: Reply, React, Edit (their own), Delete
-// (their own; staff: any); and, in the menu behind "More actions", Block or
-// Unblock its author (others'). The buttons show on hover, on focus
+// (their own; staff: any); and, in the menu behind "More actions", Mark
+// unread (others', for a member of the room) and Block or Unblock its author
+// (others'). The buttons show on hover, on focus
 // (messages take focus: Up and Down move between them, Tab reaches their
 // buttons) and on a long press on touch screens.
 import { button, el } from "./dom.js";
@@ -25,7 +26,7 @@ const ACTIONS = [
 ];
 
 // Rarer actions, in the menu: "Block Anna" names the author.
-const MENU = ["block", "unblock"];
+const MENU = ["markUnread", "block", "unblock"];
 const MORE_ICON = ["M5 12h.01", "M12 12h.01", "M19 12h.01"];
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -55,8 +56,9 @@ function icon(strokes) {
 }
 
 // What the reader may do to ``message``: {reply, react, edit, delete,
-// block, unblock}.
-export function allowed(message, { canWrite, me, canModerate, blocks }) {
+// markUnread, block, unblock}. ``keepsPlace()``: whether the reader keeps a
+// read cursor in the room (a member).
+export function allowed(message, { canWrite, me, canModerate, blocks, keepsPlace }) {
   if (!canWrite || message.deleted || message.member) return {};
   const own = Boolean(me) && message.username === me;
   // A deleted account (no username) can no longer be blocked.
@@ -67,6 +69,7 @@ export function allowed(message, { canWrite, me, canModerate, blocks }) {
     react: true,
     edit: own,
     delete: own || Boolean(canModerate),
+    markUnread: !own && Boolean(keepsPlace && keepsPlace()),
     block: other && Boolean(blocks) && !blocked,
     unblock: other && blocked,
   };

@@ -1,6 +1,6 @@
 // Pages of messages over HTTP (GET /api/rooms/<slug>/messages): older ones
-// above the first, what a gap between loaded parts hides, and the
-// neighbourhood of a message a reply points to.
+// above the first, what a gap between loaded parts hides, the
+// neighbourhood of a message a reply points to, and the first unread ones.
 
 export class History {
   constructor({ url, pageSize, store, strings, olderButton, historyStart }) {
@@ -78,6 +78,15 @@ export class History {
       button.textContent = this.strings.loadFailed;
       button.disabled = false;
     }
+  }
+
+  // Load the first page after id ``id`` (where the reader stopped reading).
+  async loadAfter(id) {
+    const messages = await this.fetchPage({ after: id });
+    if (!messages.length) return;
+    const complete = messages.length < this.pageSize;
+    this.store.hold(id + 1, complete ? Infinity : Math.max(...messages.map((m) => Number(m.id))));
+    this.store.merge(messages, { older: true });
   }
 
   // Load message ``id`` and those around it; throws if it is not there.

@@ -5,8 +5,8 @@ import { problem, request } from "./api.js";
 import { dropRoom, placeRoom } from "./sidebar.js";
 
 export class Membership {
-  // report(detail) tells the reader what went wrong; onChange(joined)
-  // follows the reader's membership.
+  // report(detail) tells the reader what went wrong; onChange(joined, room)
+  // follows the reader's membership (``room``: the API's Room, if known).
   constructor({ config, me, strings, joinButton, leaveButton, sidebar, report, onChange = () => {} }) {
     this.room = config.room;
     this.kind = config.roomKind;
@@ -27,8 +27,8 @@ export class Membership {
   async join() {
     this.joinButton.disabled = true;
     try {
-      await request(this.joinUrl, { method: "POST" });
-      this.set(true);
+      const { data } = await request(this.joinUrl, { method: "POST" });
+      this.set(true, data && data.room);
     } catch (error) {
       this.report(problem(error, this.strings));
     } finally {
@@ -57,7 +57,7 @@ export class Membership {
   }
 
   // Show the reader as a member (``joined``) or not.
-  set(joined) {
+  set(joined, room = null) {
     if (joined === this.joined) return;
     this.joined = joined;
     const focused = [this.joinButton, this.leaveButton].includes(document.activeElement);
@@ -65,7 +65,7 @@ export class Membership {
     if (this.leaveButton) this.leaveButton.hidden = !joined;
     if (focused) (joined ? this.leaveButton : this.joinButton)?.focus();
     placeRoom(this.sidebar, this.room, joined ? "joined" : "browse");
-    this.onChange(joined);
+    this.onChange(joined, room);
   }
 
   // A member frame: the reader may have joined or left in another tab.

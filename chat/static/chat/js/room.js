@@ -1,5 +1,6 @@
 // Entry point of a room page: wires the socket, the message list, the
-// composer, the message actions, uploads, and the room's members together.
+// composer, the message actions, uploads, the room's members, and the
+// reader's place in their rooms (unread counts, reading) together.
 import { MessageActions } from "./actions.js";
 import { problem } from "./api.js";
 import { Blocks } from "./blocks.js";
@@ -13,12 +14,15 @@ import { newClientId } from "./ids.js";
 import { MembersPanel } from "./members.js";
 import { Membership } from "./membership.js";
 import { MentionCompleter } from "./mentions.js";
+import { MuteToggle } from "./mute.js";
 import { ReactionPicker, followChips, reactedBy } from "./reactions.js";
+import { Reading, isReadFrameId } from "./reading.js";
 import { renderPending, setPendingStatus, shownAuthor } from "./render.js";
 import { followQuotes, quoteOf, showOriginal } from "./replies.js";
-import { foldSidebar } from "./sidebar.js";
-import { ChatSocket } from "./socket.js";
+import { foldSidebar, refreshRooms } from "./sidebar.js";
+import { ChatSocket, Status } from "./socket.js";
 import { MessageStore } from "./store.js";
+import { Places } from "./unread.js";
 import { Uploader } from "./upload.js";
 import { Writing } from "./writing.js";
 
@@ -65,8 +69,11 @@ const store = new MessageStore({
   pill: $("[data-new-messages]"),
   empty: $("[data-chat-empty]"),
   echo,
-  renderOptions: { canWrite, strings, me, canModerate, blocks },
-  onChange: () => actions.ensureTabStop(),
+  renderOptions: { canWrite, strings, me, canModerate, blocks, keepsPlace: () => places.get(room) !== null },
+  onChange: () => {
+    actions.ensureTabStop();
+    reading.changed();
+  },
   onFillGap: (high, button) => pages.fillGap(high, button),
 });
 const pages = new History({
@@ -100,6 +107,11 @@ followQuotes(list, (id) => {
 
 // Frames about another room (a socket may follow several) are not ours.
 const about = (frame) => !frame.room || frame.room === room;
+// The reader's other rooms are followed (for their counts) a moment after
+// the room on screen opened: it comes first, and a page left at once (a
+// reader clicking through rooms) never asks for them. Nothing is missed
+// meanwhile: they are followed from the change the page was rendered at.
+const FOLLOW_OTHERS_AFTER_MS = 1000;
 
 // The room's people, and the reader's own membership.
 const sidebar = $("[data-room-sidebar]");
@@ -121,7 +133,16 @@ const membership = new Membership({
   leaveButton: $("[data-room-leave]"),
   sidebar,
   report: (detail) => reportError(detail),
-  onChange: () => members.changed(),
+  onChange(joined, joinedRoom) {
+    members.changed();
+    // A new member's cursor starts at the newest message.
+    if (joined) places.joined(room, joinedRoom ? joinedRoom.last_read_id : store.maxId ?? 0);
+    else places.left(room);
+    mute.show();
+    // "Mark unread" is for members.
+    for (const id of [...store.messages.keys()]) store.redraw(id);
+    reading.schedule();
+  },
 });
 const hasMemberLine = (messages) => messages.some((message) => message && message.member);
 
@@ -146,55 +167,127 @@ function endMembership() {
   statusElement.hidden = true;
   members.end();
   membership.end();
+  places.gone(room);
+  mute.show();
 }
 
+// The reader's place in their rooms: the sidebar's counts, the tab's title.
+const places = new Places({
+  sidebar,
+  room,
+  me,
+  config,
+  strings,
+  readAllButton: $("[data-read-all]"),
+  report: (detail) => reportError(detail),
+  onCursor(slug, cursor, previous, marked) {
+    if (slug === room) reading.cursorMoved(cursor, previous, marked);
+  },
+  readingNow: () => reading.takesIn(),
+});
+const mute = new MuteToggle({
+  button: $("[data-room-mute]"),
+  room,
+  url: config.muteUrl,
+  places,
+  strings,
+  report: (detail) => reportError(detail),
+});
+
+// Frames of the room on screen feed what it shows; then those of every room
+// the reader joined (this one too) feed their counts.
 const dispatch = createDispatcher({
   history(frame) {
-    if (!about(frame)) return;
-    const messages = Array.isArray(frame.messages) ? frame.messages : [];
-    // The first is the latest page; later ones bring what changed since.
-    if (store.seq === null) {
-      pages.started(messages);
-    } else {
-      store.merge(messages);
-      if (hasMemberLine(messages)) members.changed();
+    if (about(frame)) {
+      const messages = Array.isArray(frame.messages) ? frame.messages : [];
+      // The first is the latest page; later ones bring what changed since.
+      if (store.seq === null) {
+        pages.started(messages);
+        reading.opened();
+        setTimeout(() => places.follow(socket, config.maxRooms || 200), FOLLOW_OTHERS_AFTER_MS);
+      } else {
+        store.merge(messages);
+        if (hasMemberLine(messages)) members.changed();
+        // Back after a break: the reader may have read elsewhere meanwhile.
+        places.refetch();
+      }
+      store.sawSeq(frame.seq);
     }
-    store.sawSeq(frame.seq);
+    places.saw(frame);
   },
   message(frame) {
-    if (!about(frame) || !frame.message) return;
-    if (!writing.stored(frame)) store.merge([frame.message]);
-    store.sawSeq(frame.seq);
+    if (!frame.message) return;
+    if (about(frame)) {
+      if (!writing.stored(frame)) store.merge([frame.message]);
+      store.sawSeq(frame.seq);
+      // Writing here is reading here, after a "Mark unread" too.
+      if (me && frame.message.username === me) reading.resume();
+    }
+    places.saw(frame);
   },
   member(frame) {
-    if (!about(frame) || !frame.message) return;
-    store.merge([frame.message]);
-    store.sawSeq(frame.seq);
-    membership.saw(frame);
-    members.changed();
+    if (!frame.message) return;
+    if (about(frame)) {
+      store.merge([frame.message]);
+      store.sawSeq(frame.seq);
+      membership.saw(frame);
+      members.changed();
+    }
+    places.saw(frame);
   },
   removed(frame) {
     if (about(frame)) endMembership();
+    else places.gone(frame.room);
   },
   update(frame) {
-    if (!about(frame) || !frame.message) return;
-    writing.answered(frame);
-    store.sawSeq(frame.seq);
-    if (hasMemberLine([frame.message])) members.changed();
-    // What is being written about that message may not be any more.
-    if (frame.message.deleted && composer) composer.forget(frame.message.id);
+    if (!frame.message) return;
+    if (about(frame)) {
+      writing.answered(frame);
+      store.sawSeq(frame.seq);
+      if (hasMemberLine([frame.message])) members.changed();
+      // What is being written about that message may not be any more.
+      if (frame.message.deleted && composer) composer.forget(frame.message.id);
+    }
+    places.saw(frame);
+  },
+  // Where the reader stands in a room, from whichever tab read it.
+  read(frame) {
+    places.moved(frame);
+  },
+  unread(frame) {
+    places.counted(frame);
+  },
+  unsubscribed() {
+    // Nothing more comes from that room.
+  },
+  // The reader's room list changed, here or in another tab.
+  rooms_changed() {
+    refreshRooms(sidebar).then((done) => {
+      if (done) places.adopt();
+    });
   },
   error(frame) {
     if (writing.isOurs(frame.client_id)) writing.refused(frame.client_id, frame);
+    // A read the server did not take, or trouble with a room followed only
+    // for its counts: nothing the reader can do about it.
+    else if (isReadFrameId(frame.client_id) || !about(frame)) console.warn("chat:", frame.room, frame.detail || frame.code);
     else reportError(frame.detail || frame.code);
   },
 });
 
 const socket = new ChatSocket({
   onFrame: dispatch,
-  onStatus: showStatus,
+  onStatus(status) {
+    showStatus(status);
+    if (status === Status.LIVE) reading.connected();
+  },
   onBlame: (clientId, frame) => writing.refused(clientId, frame),
-  onFatal() {
+  onFatal(reason, slug) {
+    // A room followed for its counts is gone (or the reader's access to it).
+    if (slug && slug !== room) {
+      places.gone(slug);
+      return;
+    }
     // A room one reads as a member is closed to whoever is not one (any
     // more); a public one, if not found, is gone.
     if (config.roomKind !== "public") {
@@ -206,6 +299,19 @@ const socket = new ChatSocket({
   },
 });
 socket.follow(room, () => store.seq);
+const reading = new Reading({
+  room,
+  me,
+  store,
+  history: pages,
+  list,
+  scroller,
+  socket,
+  places,
+  strings,
+  readUrl: config.readUrl,
+  lastReadId: config.lastReadId,
+});
 const writing = new Writing({ room, socket, store, echo, strings, author, me, report: reportError });
 
 // Message ``id`` as the page shows it, our changes on it.
@@ -252,6 +358,7 @@ if (canWrite) {
     reply: startReply,
     react: (id, button) => picker.open(id, button),
     edit: startEdit,
+    markUnread: (id) => reading.markUnread(id),
     delete(id) {
       if (window.confirm(strings.confirmDelete)) writing.change("delete", id);
     },

@@ -52,3 +52,30 @@ export function dropRoom(sidebar, slug) {
   entry.remove();
   updateEmpty(sidebar);
 }
+
+// Render the sidebar's room lists anew from the server (the page itself, so
+// the server's template stays the one way a room is drawn); return whether
+// it could.
+export async function refreshRooms(sidebar) {
+  if (!sidebar) return false;
+  let page;
+  try {
+    const response = await fetch(window.location.href, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    });
+    if (!response.ok) return false;
+    page = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch (error) {
+    console.warn("chat: could not read the room list", error);
+    return false;
+  }
+  for (const section of sidebar.querySelectorAll("[data-sidebar-section]")) {
+    const name = section.dataset.sidebarSection;
+    const rooms = section.querySelector("[data-sidebar-rooms]");
+    const fresh = page.querySelector(`[data-sidebar-section="${CSS.escape(name)}"] [data-sidebar-rooms]`);
+    if (rooms && fresh) rooms.replaceChildren(...Array.from(fresh.children, (child) => document.importNode(child, true)));
+  }
+  updateEmpty(sidebar);
+  return true;
+}

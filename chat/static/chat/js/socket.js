@@ -133,6 +133,27 @@ export class ChatSocket {
     }
   }
 
+  // Stop following ``room``, and tell the server (it answers "unsubscribed").
+  unsubscribe(room) {
+    const followed = this.rooms.has(room);
+    this.unfollow(room);
+    if (followed) this.sendNow({ type: "unsubscribe", room });
+  }
+
+  // Send ``frame`` now if connected, outside the outbox: for what is sent
+  // anew whenever it matters (where the reader stands), not retried. Return
+  // whether it went.
+  sendNow(frame) {
+    if (!this.isOpen()) return false;
+    try {
+      this.ws.send(JSON.stringify(frame));
+      return true;
+    } catch (error) {
+      console.warn("chat: could not send", frame.type, error);
+      return false;
+    }
+  }
+
   subscribe(room) {
     const getSince = this.rooms.get(room);
     if (!getSince) return;

@@ -27,6 +27,20 @@ const toInt = (value, fallback = 0) => {
   return Number.isSafeInteger(number) ? number : fallback;
 };
 
+// A joined room's place as the server drew it in the sidebar.
+const placeOf = (item) => {
+  const data = item.dataset;
+  return {
+    cursor: toInt(data.lastReadId),
+    unread: toInt(data.unreadCount),
+    mentions: toInt(data.mentionCount),
+    muted: data.muted !== undefined,
+    seq: toInt(data.roomSeq),
+    lastId: toInt(data.lastMessageId),
+    recent: [],
+  };
+};
+
 export class Places {
   // ``room``: the room on screen; ``me``: the reader's username ("" for a
   // guest, who has no counts); onCursor(room, cursor, previous, marked): a
@@ -53,16 +67,7 @@ export class Places {
     this.refetchAgain = false;
     if (me && sidebar) {
       for (const item of sidebar.querySelectorAll("[data-sidebar-room][data-joined]")) {
-        const data = item.dataset;
-        this.places.set(data.sidebarRoom, {
-          cursor: toInt(data.lastReadId),
-          unread: toInt(data.unreadCount),
-          mentions: toInt(data.mentionCount),
-          muted: data.muted !== undefined,
-          seq: toInt(data.roomSeq),
-          lastId: toInt(data.lastMessageId),
-          recent: [],
-        });
+        this.places.set(item.dataset.sidebarRoom, placeOf(item));
       }
     }
     // The room on screen may be one the sidebar does not list (a direct
@@ -82,19 +87,10 @@ export class Places {
     if (!this.me || !this.sidebar) return;
     const listed = new Set();
     for (const item of this.sidebar.querySelectorAll("[data-sidebar-room][data-joined]")) {
-      const data = item.dataset;
-      const slug = data.sidebarRoom;
+      const slug = item.dataset.sidebarRoom;
       listed.add(slug);
       if (this.places.has(slug)) continue;
-      this.places.set(slug, {
-        cursor: toInt(data.lastReadId),
-        unread: toInt(data.unreadCount),
-        mentions: toInt(data.mentionCount),
-        muted: data.muted !== undefined,
-        seq: toInt(data.roomSeq),
-        lastId: toInt(data.lastMessageId),
-        recent: [],
-      });
+      this.places.set(slug, placeOf(item));
       if (this.socket && slug !== this.room) {
         this.socket.follow(slug, () => (this.places.has(slug) ? this.places.get(slug).seq : null));
       }

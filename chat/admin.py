@@ -38,7 +38,9 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
-    readonly_fields = ("created", "hidden")
+    fields = ("user", "created", "hidden", "last_read_id", "muted")
+    # Where members stopped reading and what they muted are theirs.
+    readonly_fields = ("created", "hidden", "last_read_id", "muted")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         if obj is not None and obj.kind == Room.Kind.DIRECT:

@@ -25,13 +25,14 @@ from chat.models import Attachment, Membership, Message, Room
 Viewer = User | AnonymousUser | None
 
 
-def _user(viewer: Viewer) -> User | None:
+def user_of(viewer: Viewer) -> User | None:
+    """Return ``viewer`` as a signed-up, active user, or None for a guest."""
     return viewer if isinstance(viewer, User) and viewer.is_active else None
 
 
 def is_member(viewer: Viewer, room: Room) -> bool:
     """Whether ``viewer`` is a member of ``room``."""
-    user = _user(viewer)
+    user = user_of(viewer)
     return user is not None and Membership.objects.filter(room=room, user=user).exists()
 
 
@@ -42,7 +43,7 @@ def can_read(viewer: Viewer, room: Room) -> bool:
 
 def readable_rooms(viewer: Viewer) -> QuerySet[Room]:
     """Return the rooms ``viewer`` may read."""
-    user = _user(viewer)
+    user = user_of(viewer)
     public = Q(kind=Room.Kind.PUBLIC)
     if user is None:
         return Room.objects.filter(public)
@@ -71,7 +72,7 @@ def managed_room(viewer: Viewer, slug: str) -> Room:
     manage members of rooms they cannot read); otherwise raise the NotFound
     of a room that does not exist.
     """
-    user = _user(viewer)
+    user = user_of(viewer)
     if user is not None and user.is_staff:
         room = Room.objects.filter(slug=slug).exclude(kind=Room.Kind.DIRECT).first()
         if room is not None:
@@ -108,7 +109,7 @@ def can_fetch(viewer: Viewer, attachment: Attachment) -> bool:
     """Files go to logged-in readers of a message that still carries them."""
     message = attachment.message
     return (
-        _user(viewer) is not None
+        user_of(viewer) is not None
         and not message.deleted
         and can_read(viewer, message.room)
     )

@@ -63,7 +63,7 @@ def room_list(viewer: Viewer) -> list[RoomEntry]:
     active first within each. A direct conversation they left is not
     listed until a new message comes.
     """
-    user = viewer if isinstance(viewer, User) else None
+    user = access.user_of(viewer)
     mine = {
         m.room_id: m
         for m in (Membership.objects.filter(user=user) if user is not None else ())
@@ -90,7 +90,7 @@ def room_list(viewer: Viewer) -> list[RoomEntry]:
 
 def room_entry(room: Room, viewer: Viewer) -> RoomEntry:
     """Return ``room`` as ``viewer``'s room list shows it."""
-    user = viewer if isinstance(viewer, User) else None
+    user = access.user_of(viewer)
     membership = (
         Membership.objects.filter(room=room, user=user).first() if user else None
     )
@@ -161,9 +161,10 @@ def room_members(room: Room) -> list[User]:
     ]
 
 
-def blocked_users(user: Viewer) -> list[User]:
-    """Return whom ``user`` blocked."""
-    if not isinstance(user, User):
+def blocked_users(viewer: Viewer) -> list[User]:
+    """Return whom ``viewer`` blocked."""
+    user = access.user_of(viewer)
+    if user is None:
         return []
     return [
         block.blocked

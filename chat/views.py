@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
 from chat import access, selectors, services
 from chat.exceptions import ChatError, NotFound
 from chat.models import Attachment, Room
@@ -58,7 +57,7 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         room = access.readable_room(request.user, slug)
     except NotFound:
         raise Http404 from None
-    user = request.user if isinstance(request.user, User) else None
+    user = access.user_of(request.user)
     rooms = selectors.room_list(request.user)
     entry = next(
         (e for e in rooms if e.room.pk == room.pk), None

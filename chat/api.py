@@ -18,7 +18,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from chat import access, selectors, services
+from chat import access, presence, selectors, services
 from chat.exceptions import (
     AuthRequired,
     BadRequest,
@@ -256,6 +256,14 @@ def member_list_api(request: HttpRequest, slug: str) -> JsonResponse:
     return JsonResponse(
         {"member": person_payload(member)}, status=201 if added else 200
     )
+
+
+@require_GET
+@json_errors
+def presence_api(request: HttpRequest, slug: str) -> JsonResponse:
+    """Who is in a room now: the people online, each active or idle, and guests."""
+    room = access.readable_room(request.user, slug)
+    return JsonResponse({"room": room.slug, **presence.room_view(room.slug).payload()})
 
 
 @require_http_methods(["DELETE"])

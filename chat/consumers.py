@@ -15,6 +15,7 @@ from chat import access, commands, handshake, protocol, ratelimit
 from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
 from chat.hub import get_hub
 from chat.models import Room
+from chat.presence import Person
 from chat.subscriptions import Following
 from chat.transport import SEND_KEY, DirectWriter, Output
 
@@ -55,6 +56,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     closing: asyncio.Task[None] | None = None
     # The user whose own frames (read cursor) the socket hears.
     own_frames_of: int | None = None
+    # Who the socket's user is in its rooms' presence (None: a guest), and
+    # whether it asked to hear who is in its rooms (?presence=1).
+    presence: Person | None = None
+    presence_wanted = False
     # Rooms being taken from the socket (held against GC).
     removals: set[asyncio.Task[None]] | None = None
     worker: asyncio.Task[None] | None = None
@@ -79,6 +84,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             with translation.override(self.language):
                 await ratelimit.aenforce_connect(self.scope)
                 since, after = handshake.resume_point(self.scope)
+                if handshake.wants_presence(self.scope):
+                    self.presence_wanted = True
                 if self.fixed_room is not None:
                     room = await self.following.find(self.fixed_room)
         except NotFound:
@@ -104,6 +111,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             self.own_frames_of = user.pk
+            self.presence = Person(user.pk, user.username, user.shown_name, True)
             await get_hub().add_user(user.pk, self)
         if room is not None:
             try:
@@ -155,6 +163,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             elif isinstance(first, protocol.Subscribe | protocol.Unsubscribe):
                 with translation.override(self.language):
                     await self.following.answer(first)
+            elif isinstance(first, protocol.Typing | protocol.Activity):
+                await self._presence_command(first)
             elif not isinstance(first, protocol.Ping):
                 batch = [first]
                 while (
@@ -164,6 +174,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 ):
                     batch.append(self.pending.pop(0))  # type: ignore[arg-type]
                 await self._room_commands(batch)
+
+    async def _presence_command(self, command: protocol.PresenceCommand) -> None:
+        """Carry out a typing notice or an activity change (no database)."""
+        if isinstance(command, protocol.Activity):
+            person = self.presence
+            if person is not None and person.active != command.active:
+                self.presence = person._replace(active=command.active)
+                get_hub().touch_presence(list(self.following.rooms))
+            return
+        try:
+            with translation.override(self.language):
+                room = self.following.room_of(command.room)
+                get_hub().typing(room.slug, self.presence)
+        except ChatError as error:
+            error.room = command.room or self.fixed_room
+            await self.output.send(protocol.error_frame(error))
 
     async def _room_commands(self, batch: list[protocol.RoomCommand]) -> None:
         rooms: list[tuple[Room, protocol.RoomCommand]] = []
@@ -184,6 +210,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if rooms
             else []
         )
+        if self.presence is not None:
+            hub = get_hub()
+            for room, command in rooms:
+                if isinstance(command, protocol.SendMessage):
+                    hub.posted(room.slug, self.presence.user_id)
         for index in range(len(batch)):
             reply = refused[index] if index in refused else next(replies)
             if reply is not None:
@@ -202,6 +233,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         """Return who the socket logged in as (AnonymousUser for a guest)."""
         user: access.Viewer = self.scope.get("user")
         return user
+
+    def person(self) -> Person | None:
+        return self.presence
+
+    def wants_presence(self) -> bool:
+        return self.presence_wanted
 
     def end_session(self) -> None:
         self._cut_off(CLOSE_LOGGED_OUT, "logged out")

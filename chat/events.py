@@ -25,7 +25,12 @@ CHANGE_EVENT = "chat.change"
 LOGINS_EVENT = "chat.logins"
 # Frames for every socket of one user, in every process (Hub.tell_user).
 USER_EVENT = "chat.user"
+# A process's share of who is in a room (Presence.take_share), and a typing
+# notice (Presence.relay): to the room's group, never stored.
+PRESENCE_EVENT = "chat.presence"
+TYPING_EVENT = "chat.typing"
 HUBS_GROUP = "hubs"
+ROOM_EVENTS = frozenset({CHANGE_EVENT, PRESENCE_EVENT, TYPING_EVENT})
 
 
 def room_group_name(slug: str) -> str:
@@ -35,7 +40,7 @@ def room_group_name(slug: str) -> str:
 
 def event_group(event: dict[str, Any]) -> str:
     """Return the channel-layer group that ``event`` goes to."""
-    if event["type"] == CHANGE_EVENT:
+    if event["type"] in ROOM_EVENTS:
         return room_group_name(event["room"])
     return HUBS_GROUP
 
@@ -97,6 +102,28 @@ def rooms_changed(user_ids: list[int]) -> None:
 
     for user_id in user_ids:
         user_notify(user_id, [ROOMS_CHANGED_FRAME])
+
+
+def presence_share(
+    room_slug: str, process: str, share: dict[str, Any] | None, until: float
+) -> None:
+    """
+    Tell the processes following ``room_slug`` the share of its presence
+    that ``process`` holds (None: none any more), good until ``until``.
+    """
+    event = {
+        "type": PRESENCE_EVENT,
+        "room": room_slug,
+        "process": process,
+        "share": share,
+        "until": until,
+    }
+    _send(event, what=f"presence in {room_slug}")
+
+
+def typing_notice(room_slug: str, frame: str) -> None:
+    """Relay a typing notice (``frame``, encoded) to everyone in the room."""
+    _send({"type": TYPING_EVENT, "room": room_slug, "frame": frame}, what="typing")
 
 
 def _send(event: dict[str, Any], *, what: str) -> None:

@@ -52,3 +52,10 @@ class RateLimited(ChatError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Unavailable(ChatError):
+    """A part the answer needs (say, Redis) does not answer right now."""
+
+    code = "unavailable"
+    status = 503

@@ -44,3 +44,12 @@ def resume_point(scope: dict[str, Any]) -> tuple[int | None, int | None]:
     if since is not None and after is not None:
         raise BadRequest(_("Give since or after, not both."))
     return since, after
+
+
+def wants_presence(scope: dict[str, Any]) -> bool:
+    """Return whether a socket asks for its rooms' presence (``?presence=1``)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    value: str = query.get("presence", ["0"])[0]
+    if value not in ("0", "1"):
+        raise BadRequest(_("presence is 1 or 0."))
+    return value == "1"

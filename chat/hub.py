@@ -14,7 +14,8 @@ layer subscriptions (a restarted Redis forgets them), catches up on
 anything stored but never heard of, sends heartbeats, and closes sockets
 whose login has ended.
 "Check the logins now", and a user's own frames (their read cursor), come
-to every hub through one group they all join.
+to every hub through one group they all join. Who is in each room, and who
+is typing, is chat/presence.py's part of the hub.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from accounts.sessions import ended_sessions
 from chat import events, protocol, selectors
 from chat.models import Room
 from chat.payloads import Encoded, MemberChange, encoded_messages
+from chat.presence import Person, Presence, RoomPresence
 from chat.recent import RecentPage
 from chat.sequencing import Event, Repair, Sequencer
 from chat.transport import wire_frame
@@ -68,6 +70,12 @@ class Listener(Protocol):
 
     def removed(self) -> None:
         """Its user can no longer read the room: tell them, stop following."""
+
+    def person(self) -> Person | None:
+        """Return who the socket is in the room's presence (None: a guest)."""
+
+    def wants_presence(self) -> bool:
+        """Return whether the socket asked to hear who is in its rooms."""
 
 
 class UserSocket(Protocol):
@@ -103,6 +111,7 @@ class RoomState:
     recent: RecentPage = field(
         default_factory=lambda: RecentPage(settings.HISTORY_PAGE_SIZE)
     )
+    presence: RoomPresence = field(default_factory=RoomPresence)
 
     @property
     def slug(self) -> str:
@@ -158,9 +167,10 @@ class Hub:
         self.users: dict[int, set[UserSocket]] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.forwarding: set[asyncio.Task[None]] = set()
-        # Login checks under way (held against GC).
+        # Login checks and presence writes under way (held against GC).
         self.chores: set[asyncio.Task[None]] = set()
         self.started = False
+        self.presence = Presence(self)
 
     # Sockets ----------------------------------------------------------
 
@@ -193,6 +203,7 @@ class Hub:
                 break
             # Dropped meanwhile (no listener yet): open it anew.
         state.listeners.add(listener)
+        self.presence.touch(state)
         return state.joined()
 
     async def _open(self, state: RoomState) -> None:
@@ -209,11 +220,29 @@ class Hub:
         state.recent.fill((m.id, m.message) for m in page)
         state.ready.set()
         self._hand_out(state, *state.sequencer.drain())
+        self.chore(self.presence.load(state))
 
     async def add_user(self, user_id: int, socket: UserSocket) -> None:
         """Let ``socket`` hear the frames of user ``user_id`` from now on."""
         await self._start()
         self.users.setdefault(user_id, set()).add(socket)
+
+    def presence_snapshot(self, slug: str) -> tuple[str, bytes] | None:
+        """Return the presence frame for a socket that just joined ``slug``."""
+        state = self.rooms.get(slug)
+        return self.presence.snapshot(state) if state is not None else None
+
+    def typing(self, slug: str, person: Person | None) -> None:
+        """Relay that ``person`` is typing in ``slug`` (see Presence.typing)."""
+        state = self.rooms.get(slug)
+        if state is not None:
+            self.presence.typing(state, person)
+
+    def posted(self, slug: str, user_id: int) -> None:
+        """``user_id`` posted in ``slug``: a bout of typing ended."""
+        state = self.rooms.get(slug)
+        if state is not None:
+            self.presence.posted(state, user_id)
 
     def remove_user(self, user_id: int, socket: UserSocket) -> None:
         sockets = self.users.get(user_id)
@@ -239,6 +268,15 @@ class Hub:
         state.listeners.discard(listener)
         if not state.listeners and state.ready.is_set():
             await self._drop(state)
+        else:
+            self.presence.touch(state)
+
+    def touch_presence(self, slugs: list[str]) -> None:
+        """A socket in these rooms changed its state (active or idle)."""
+        for slug in slugs:
+            state = self.rooms.get(slug)
+            if state is not None:
+                self.presence.touch(state)
 
     async def _drop(self, state: RoomState) -> None:
         """Forget a room no socket here follows any more."""
@@ -247,6 +285,7 @@ class Hub:
         del self.rooms[state.slug]
         if state.repair is not None:
             state.repair.cancel()
+        self.presence.forget(state)
         if not self.local_only and self.channel is not None:
             with contextlib.suppress(Exception):
                 await self.layer.group_discard(
@@ -277,15 +316,20 @@ class Hub:
             self.accept(event)
         elif kind == events.USER_EVENT:
             self.tell_user(event)
+        elif kind == events.PRESENCE_EVENT:
+            self.presence.take_share(event)
+        elif kind == events.TYPING_EVENT:
+            self.presence.relay(event)
         elif kind == events.LOGINS_EVENT:
             self.check_logins()
 
     def check_logins(self) -> None:
         """Close the sockets whose login has ended, now rather than at the tick."""
         states = [state for state in self.rooms.values() if state.ready.is_set()]
-        self._chore(self._end_stale_sessions(states))
+        self.chore(self._end_stale_sessions(states))
 
-    def _chore(self, work: Coroutine[Any, Any, None]) -> None:
+    def chore(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` on the hub's loop, logging its failure."""
         task = self.loop.create_task(work)
         self.chores.add(task)
         task.add_done_callback(self._chore_done)
@@ -353,6 +397,7 @@ class Hub:
             if user_id is not None and listener.user_id() == user_id:
                 state.listeners.discard(listener)
                 listener.removed()
+                self.presence.touch(state)
 
     def _flush(self, state: RoomState) -> None:
         batch, state.outgoing = state.outgoing, []
@@ -487,6 +532,7 @@ class Hub:
         await self._subscribe_group(events.HUBS_GROUP)
         for state in states:
             await self._subscribe(state.slug)
+        self.presence.renew(states)
         stored = await database_sync_to_async(_positions)([s.room_id for s in states])
         for state in states:
             if stored.get(state.room_id, (0, 0))[0] > state.delivered:
@@ -542,6 +588,12 @@ def get_hub() -> Hub:
         return hub
 
 
+def live_hubs() -> list[Hub]:
+    """Return the hubs of this process whose loops still run."""
+    with _hubs_lock:
+        return [hub for loop, hub in _hubs.items() if not loop.is_closed()]
+
+
 def publish(event: dict[str, Any]) -> bool:
     """
     Hand a broadcast to the hubs of this process, from any thread; return
@@ -552,10 +604,8 @@ def publish(event: dict[str, Any]) -> bool:
     from its event loop, so the caller (a database thread) never waits on
     Redis.
     """
-    with _hubs_lock:
-        hubs = [hub for loop, hub in _hubs.items() if not loop.is_closed()]
     taken = False
-    for hub in hubs:
+    for hub in live_hubs():
         with contextlib.suppress(RuntimeError):  # Its loop stopped meanwhile.
             # A fresh context: the caller's (a database thread's) would make
             # the hub's later database calls think they run in that thread.

@@ -34,6 +34,10 @@ SUBSCRIBE = "subscribe"
 UNSUBSCRIBE = "unsubscribe"
 UNSUBSCRIBED = "unsubscribed"
 ERROR = "error"
+TYPING = "typing"
+ACTIVITY = "activity"
+PRESENCE = "presence"
+PRESENCE_DIFF = "presence_diff"
 PING = "ping"
 PONG = "pong"
 HEARTBEAT = "heartbeat"
@@ -95,10 +99,14 @@ class Read:
 
 @dataclass(frozen=True)
 class Subscribe:
-    """Follow ``room`` on a multi-room socket, from change ``since`` if given."""
+    """
+    Follow ``room`` on a multi-room socket, from change ``since`` if given;
+    hear who is in it if ``presence`` (None: as the socket asked).
+    """
 
     room: str
     since: int | None
+    presence: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -109,12 +117,39 @@ class Unsubscribe:
 
 
 @dataclass(frozen=True)
+class Typing:
+    """The sender is writing in ``room`` (relayed, never stored)."""
+
+    room: str | None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The sender is ``active`` at the keyboard, or idle (or its tab hidden)."""
+
+    active: bool
+
+
+@dataclass(frozen=True)
 class Ping:
     """A client's check that the connection is alive; answered with a pong."""
 
 
 # What a client frame asks for; commands name their room on ``/ws/``.
-Command = SendMessage | Edit | Delete | React | Read | Subscribe | Unsubscribe | Ping
+Command = (
+    SendMessage
+    | Edit
+    | Delete
+    | React
+    | Read
+    | Subscribe
+    | Unsubscribe
+    | Typing
+    | Activity
+    | Ping
+)
+# What the socket answers by itself, without the database.
+PresenceCommand = Typing | Activity
 RoomCommand = SendMessage | Edit | Delete | React | Read
 
 
@@ -243,13 +278,23 @@ def parse_client_frame(text: str | None) -> Command:
     if kind == PING:
         return Ping()
     if kind == SUBSCRIBE:
-        since = data.get("since")
+        since, presence = data.get("since"), data.get("presence")
+        if presence is not None and not isinstance(presence, bool):
+            raise BadRequest(_('"presence" is true or false.'))
         return Subscribe(
             room=parse_room(data.get("room"), required=True),  # type: ignore[arg-type]
             since=None if since is None else _number(since, name="since"),
+            presence=presence,
         )
     if kind == UNSUBSCRIBE:
         return Unsubscribe(room=parse_room(data.get("room"), required=True))  # type: ignore[arg-type]
+    if kind == TYPING:
+        return Typing(room=parse_room(data.get("room")))
+    if kind == ACTIVITY:
+        state = data.get("state")
+        if state not in ("active", "idle"):
+            raise BadRequest(_('"state" is "active" or "idle".'))
+        return Activity(active=state == "active")
     parse = _ROOM_COMMANDS.get(kind) if isinstance(kind, str) else None
     if parse is None:
         raise BadRequest(_("Unknown frame type: %(type)r.") % {"type": str(kind)[:40]})
@@ -352,6 +397,31 @@ def unread_frame(room: str, unread: int, mentions: int) -> str:
     return encode(
         {"type": UNREAD, "room": room, "unread": unread, "mentions": mentions}
     )
+
+
+def presence_frame(room: str, online: list[dict[str, str]], guests: int) -> str:
+    """Return who is in ``room``: everyone online, and the guest count."""
+    return encode({"type": PRESENCE, "room": room, "online": online, "guests": guests})
+
+
+def presence_diff_frame(
+    room: str, online: list[dict[str, str]], offline: list[str], guests: int
+) -> str:
+    """Return the change of who is in ``room``: new or changed entries, gone
+    usernames, and the guest count."""
+    return encode(
+        {
+            "type": PRESENCE_DIFF,
+            "room": room,
+            "online": online,
+            "offline": offline,
+            "guests": guests,
+        }
+    )
+
+
+def typing_frame(room: str, username: str, name: str) -> str:
+    return encode({"type": TYPING, "room": room, "username": username, "name": name})
 
 
 def heartbeat_frame(room: str, seq: int, last_id: int) -> str:

@@ -24,6 +24,7 @@ from chat.exceptions import BadRequest, ChatError, NotFound
 from chat.hub import Joined, get_hub
 from chat.models import Room
 from chat.payloads import Encoded, encoded_messages
+from chat.presence import Person
 from chat.transport import Output, wire_frame
 
 logger = logging.getLogger("chat.consumers")
@@ -45,6 +46,10 @@ class Socket(Protocol):
     def who(self) -> str: ...
 
     def viewer(self) -> access.Viewer: ...
+
+    def person(self) -> Person | None: ...
+
+    def wants_presence(self) -> bool: ...
 
     def removed(self, slug: str) -> None:
         """Its user can no longer read room ``slug``; the hub let go of it."""
@@ -91,14 +96,22 @@ class Following:
         return subscription.room
 
     async def follow(
-        self, room: Room, *, since: int | None, after: int | None = None
+        self,
+        room: Room,
+        *,
+        since: int | None,
+        after: int | None = None,
+        presence: bool | None = None,
     ) -> None:
         """
         Follow ``room``: its history (from ``since`` or ``after``), then
-        live. Raise the NotFound of a missing room if the socket's user may
-        not read it any more.
+        live, and who is in it if ``presence`` (None: as the socket asked).
+        Raise the NotFound of a missing room if the socket's user may not
+        read it any more.
         """
-        subscription = Subscription(self.socket, room, self.too_slow)
+        if presence is None:
+            presence = self.socket.wants_presence()
+        subscription = Subscription(self.socket, room, self.too_slow, presence)
         self.rooms[room.slug] = subscription
         joined = await get_hub().join(room, subscription)
         if self.rooms.get(room.slug) is not subscription:
@@ -159,7 +172,7 @@ class Following:
         # Subscribing again starts over from the given point.
         await self.unfollow(command.room, "subscribed again")
         try:
-            await self.follow(room, since=command.since)
+            await self.follow(room, since=command.since, presence=command.presence)
         except NotFound as error:
             error.room = command.room
             await output.send(protocol.error_frame(error))
@@ -168,14 +181,20 @@ class Following:
 class Subscription:
     """One socket following one room; the hub's Listener."""
 
-    __slots__ = ("held", "room", "seen", "socket", "too_slow")
+    __slots__ = ("held", "presence", "room", "seen", "socket", "too_slow")
 
     def __init__(
-        self, socket: Socket, room: Room, too_slow: Callable[[], None]
+        self,
+        socket: Socket,
+        room: Room,
+        too_slow: Callable[[], None],
+        presence: bool = False,
     ) -> None:
         self.socket = socket
         self.room = room
         self.too_slow = too_slow
+        # Whether the client hears who is in the room.
+        self.presence = presence
         # Changes at or below this seq are known to the client.
         self.seen = 0
         # Live changes that came while the catch-up was being read.
@@ -211,6 +230,12 @@ class Subscription:
         viewer = self.socket.viewer()
         return viewer.pk if viewer is not None else None  # A guest's pk is None.
 
+    def person(self) -> Person | None:
+        return self.socket.person()
+
+    def wants_presence(self) -> bool:
+        return self.presence
+
     def removed(self) -> None:
         # After every frame of the room up to the change that removed them.
         frame = protocol.removed_frame(self.room.slug)
@@ -239,6 +264,12 @@ class Subscription:
         for seq, frame, wire in held:
             if seq is None or seq > self.seen:
                 output.deliver(frame, wire)
+        # Who is in the room, as its other sockets were last told: the
+        # presence_diff frames that follow build on it.
+        if self.presence:
+            presence = get_hub().presence_snapshot(self.room.slug)
+            if presence is not None:
+                output.deliver(*presence)
 
     async def _catch_up(
         self,

@@ -22,6 +22,7 @@ urlpatterns = [
         api.member_api,
         name="member_api",
     ),
+    path("api/rooms/<slug:slug>/presence", api.presence_api, name="presence_api"),
     path("api/rooms/<slug:slug>/read", api.read_api, name="read_api"),
     path("api/rooms/<slug:slug>/mute", api.mute_api, name="mute_api"),
     path("api/read-all", api.read_all_api, name="read_all_api"),

@@ -313,6 +313,17 @@ REQUEST_TIMEOUT = float(os.environ.get("REQUEST_TIMEOUT", "20"))
 WS_PING_INTERVAL = float(os.environ.get("WS_PING_INTERVAL", "20"))
 WS_PING_TIMEOUT = float(os.environ.get("WS_PING_TIMEOUT", "20"))
 HEARTBEAT_SECONDS = float(os.environ.get("HEARTBEAT_SECONDS", "15"))
+# Presence: changes reach a room's sockets in batches at most this often; a
+# process's share of a room is a lease renewed by each tick (HEARTBEAT_SECONDS)
+# that lapses after PRESENCE_TTL_SECONDS, so a process that dies takes its
+# users offline elsewhere within that time plus one tick.
+PRESENCE_BATCH_SECONDS = float(os.environ.get("PRESENCE_BATCH_SECONDS", "0.5"))
+PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS", "45"))
+# A typing notice is relayed at most once per TYPING_INTERVAL_SECONDS per user
+# and room, and not at all in a room with more people online than
+# TYPING_MAX_ONLINE.
+TYPING_INTERVAL_SECONDS = float(os.environ.get("TYPING_INTERVAL_SECONDS", "10"))
+TYPING_MAX_ONLINE = int(os.environ.get("TYPING_MAX_ONLINE", "100"))
 # Frames a socket may have queued before it counts as too slow and is cut
 # off (it then reconnects and catches up).
 SOCKET_QUEUE_LIMIT = int(os.environ.get("SOCKET_QUEUE_LIMIT", "2000"))

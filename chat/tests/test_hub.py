@@ -15,46 +15,11 @@ from chat import events, protocol
 from chat.hub import Hub, get_hub
 from chat.models import DELETED_AUTHOR_NAME, Room
 from chat.services import attachment_create, message_create, message_edit
+from chat.tests.listeners import Inbox
 from conftest import PASSWORD
 from tests.clients import until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Inbox:
-    """A listener that keeps what the hub hands it."""
-
-    def __init__(self, key: str | None = None) -> None:
-        self.frames: list[tuple[int | None, str]] = []
-        self.key = key
-        self.ended = False
-
-    def deliver(self, seq: int | None, frame: str, wire: bytes) -> None:
-        self.frames.append((seq, frame))
-
-    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        for seq, frame, one in changes:
-            self.deliver(seq, frame, one)
-
-    def session_key(self) -> str | None:
-        return self.key
-
-    def end_session(self) -> None:
-        self.ended = True
-
-    def user_id(self) -> int | None:
-        return None
-
-    def removed(self) -> None:
-        raise AssertionError("a guest is never removed")
-
-    @property
-    def seqs(self) -> list[int | None]:
-        return [seq for seq, _ in self.frames if seq]
-
-    @property
-    def kinds(self) -> list[str]:
-        return [json.loads(frame)["type"] for seq, frame in self.frames if seq]
 
 
 def event(

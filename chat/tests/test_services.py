@@ -15,6 +15,7 @@ from chat import events, services
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.hub import get_hub
 from chat.models import Attachment, Message, Room
+from chat.tests.listeners import Inbox
 from conftest import image_bytes
 
 
@@ -126,32 +127,6 @@ class MessagesCreateTests:
         assert texts == ["earlier", "one", "two"]
         room.refresh_from_db()
         assert room.last_message_id == two[0].pk
-
-
-class Inbox:
-    """A listener of the hub that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.frames: list[tuple[int | None, str]] = []
-
-    def deliver(self, message_id: int | None, frame: str, wire: bytes) -> None:
-        self.frames.append((message_id, frame))
-
-    def deliver_many(self, messages: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        for message_id, frame, one in messages:
-            self.deliver(message_id, frame, one)
-
-    def session_key(self) -> None:
-        return None
-
-    def end_session(self) -> None:
-        raise AssertionError("not logged in")
-
-    def user_id(self) -> None:
-        return None
-
-    def removed(self) -> None:
-        raise AssertionError("a guest is never removed")
 
 
 @pytest.mark.django_db(transaction=True)

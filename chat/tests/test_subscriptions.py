@@ -38,6 +38,12 @@ class Socket:
     def removed(self, slug: str) -> None:
         raise AssertionError("a guest is never removed")
 
+    def person(self) -> None:
+        return None  # A guest.
+
+    def wants_presence(self) -> bool:
+        return False
+
 
 class FollowingTests:
     async def test_a_socket_that_leaves_while_joining_leaves_nothing_behind(

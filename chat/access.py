@@ -128,3 +128,12 @@ def can_delete(user: User, message: Message) -> bool:
 def can_see_revisions(user: User, message: Message) -> bool:
     """The author and staff read a message's earlier texts."""
     return can_delete(user, message)
+
+
+# "@room" notifies everyone in a room: staff anywhere, others in rooms of
+# at most this many members.
+ROOM_NOTICE_MAX_MEMBERS = 15
+
+
+def can_notify_room(user: User, room: Room) -> bool:
+    return user.is_staff or room.memberships.count() <= ROOM_NOTICE_MAX_MEMBERS

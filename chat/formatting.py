@@ -51,6 +51,11 @@ def _spellings(name: str) -> tuple[str, str]:
     return name, name.rstrip(".")
 
 
+# "@room" mentions everyone in the room (a user named "room" cannot be
+# mentioned by name).
+ROOM_MENTION = "room"
+
+
 def mentioned_names(text: str) -> set[str]:
     """
     Return the folded names ``text`` mentions as ``@name``, also in code.
@@ -69,20 +74,28 @@ def _mention(state: StateInline, silent: bool) -> bool:
     """Turn ``@name`` of a user the message mentions into a mention token."""
     src, pos = state.src, state.pos
     users: Mapping[str, str] = state.env.get("mentions", {})
-    if src[pos] != "@" or not users:
+    everyone: bool = state.env.get("everyone", False)
+    if src[pos] != "@" or not (users or everyone):
         return False
     # Its look-behind sees the text before pos: no mention inside a name.
     match = _MENTION.match(src, pos)
     if match is None:
         return False
     for candidate in _spellings(match.group(1)):
-        username = users.get(fold(candidate))
-        if username is not None:
-            if not silent:
-                token = state.push("mention", "span", 0)
-                token.meta["username"] = username
-            state.pos = pos + 1 + len(candidate)
-            return True
+        folded = fold(candidate)
+        if folded == ROOM_MENTION:
+            if not everyone:
+                return False
+            username = None
+        else:
+            username = users.get(folded)
+            if username is None:
+                continue
+        if not silent:
+            token = state.push("mention", "span", 0)
+            token.meta["username"] = username
+        state.pos = pos + 1 + len(candidate)
+        return True
     return False
 
 
@@ -94,6 +107,9 @@ def _render_mention(
     env: EnvType,
 ) -> str:
     username = tokens[idx].meta["username"]
+    if username is None:
+        env["everyone_mentioned"] = True
+        return '<span class="mention" data-mention="@room">@room</span>'
     env["mentioned"].setdefault(username)
     username = escape(username)
     return f'<span class="mention" data-mention="{username}">@{username}</span>'
@@ -122,19 +138,31 @@ class Formatted:
     html: str
     # Usernames mentioned outside code, each once, in the order written.
     mentions: list[str]
+    # Whether "@room" (when allowed) mentions everyone in the room.
+    everyone: bool = False
 
 
-def render(text: str, *, users: Mapping[str, str] | None = None) -> Formatted:
+def render(
+    text: str, *, users: Mapping[str, str] | None = None, everyone: bool = False
+) -> Formatted:
     """
     Return ``text`` as the sanitized HTML of the chat's Markdown subset.
 
     ``users`` maps folded names to the usernames of the users they are
     (see mentioned_names): ``@name`` of one of them, outside code, becomes a
-    mention.
+    mention; so does ``@room`` if ``everyone`` may be mentioned.
     """
-    env: dict[str, Any] = {"mentions": dict(users or {}), "mentioned": {}}
+    env: dict[str, Any] = {
+        "mentions": dict(users or {}),
+        "mentioned": {},
+        "everyone": everyone,
+    }
     html = _parser().render(_BIDI_CONTROLS.sub("", text), env)
-    return Formatted(html=_clean(html), mentions=list(env["mentioned"]))
+    return Formatted(
+        html=_clean(html),
+        mentions=list(env["mentioned"]),
+        everyone=env.get("everyone_mentioned", False),
+    )
 
 
 def _clean(html: str) -> str:

@@ -107,6 +107,10 @@ class Message(models.Model):
     html = models.TextField(_("HTML"), blank=True, editable=False)
     # The usernames the text mentions (outside code), as when it was stored.
     mentions = models.JSONField(_("mentions"), default=list, blank=True, editable=False)
+    # Whether it mentions everyone in the room ("@room").
+    notifies_room = models.BooleanField(
+        _("mentions the room"), default=False, editable=False
+    )
     created = models.DateTimeField(_("created"), db_index=True)
     seq = models.BigIntegerField(_("change number"), default=0, editable=False)
     edited = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)

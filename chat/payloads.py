@@ -53,6 +53,7 @@ def message_payload(
         "text": message.text,
         "html": message.html,
         "mentions": message.mentions,
+        "notifies_room": message.notifies_room,
         "created": message.created.isoformat(),
         "attachment": attachment_payload(attachment) if attachment else None,
         "seq": message.seq,

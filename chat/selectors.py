@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, QuerySet, TextField
+from django.db.models import Count, F, Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -123,7 +123,7 @@ def unread_count(user: User, room: Room, cursor: int) -> tuple[int, int]:
     )
     mentioning = unread.annotate(listed=Cast("mentions", TextField())).filter(
         # Usernames need no escaping in JSON: the list's text has it quoted.
-        listed__contains=f'"{user.username}"'
+        Q(listed__contains=f'"{user.username}"') | Q(notifies_room=True)
     )
     return (
         unread.values("id")[:UNREAD_CAP].count(),

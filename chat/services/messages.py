@@ -23,7 +23,7 @@ from accounts.models import User
 from chat import access
 from chat.exceptions import BadRequest, ChatError, Forbidden, TooLarge
 from chat.files import inspect_upload, safe_file_name
-from chat.formatting import render
+from chat.formatting import ROOM_MENTION, mentioned_names, render
 from chat.models import (
     DELETED_AUTHOR_NAME,
     Attachment,
@@ -46,6 +46,9 @@ from chat.services.stream import LogLine, RoomChanges, room_changes
 
 logger = logging.getLogger("chat.services")
 
+# A person notifies a room ("@room") at most once in this long.
+ROOM_NOTICE_INTERVAL = timedelta(minutes=10)
+
 
 def _new_message(
     room: Room,
@@ -54,8 +57,9 @@ def _new_message(
     client_id: str | None,
     users: dict[str, str],
     reply_to: Message | None,
+    notice: bool,
 ) -> Message:
-    formatted = render(text, users=users)
+    formatted = render(text, users=users, everyone=notice)
     message = Message(
         room=room,
         author=author,
@@ -63,6 +67,7 @@ def _new_message(
         text=text,
         html=formatted.html,
         mentions=formatted.mentions,
+        notifies_room=formatted.everyone,
         created=timezone.now(),
         client_id=client_id,
         reply_to=reply_to,
@@ -80,6 +85,45 @@ def _existing(author: User, client_id: str | None) -> Message | None:
         .filter(author=author, client_id=client_id)
         .first()
     )
+
+
+def _room_notice(author: User, room: Room, text: str, noticed: bool) -> bool:
+    """
+    Return whether ``text`` notifies everyone in ``room`` ("@room" outside
+    code); raise if its author may not (``noticed``: they just did).
+    """
+    if (
+        ROOM_MENTION not in mentioned_names(text)
+        or not render(text, everyone=True).everyone
+    ):
+        return False
+    if not access.can_notify_room(author, room):
+        raise Forbidden(
+            _("Only staff may notify everyone in a room of more than %(count)d.")
+            % {"count": access.ROOM_NOTICE_MAX_MEMBERS}
+        )
+    last = (
+        Message.objects.filter(room=room, author=author, notifies_room=True)
+        .order_by("-created")
+        .values_list("created", flat=True)
+        .first()
+    )
+    now = timezone.now()
+    if noticed or (last is not None and now - last < ROOM_NOTICE_INTERVAL):
+        # Refused as this message alone (not rate_limited, which holds back
+        # everything a client sends): without "@room" it goes through.
+        left = ROOM_NOTICE_INTERVAL - (now - last) if last else ROOM_NOTICE_INTERVAL
+        raise Forbidden(
+            _(
+                "You notified everyone in this room less than %(interval)d "
+                "minutes ago. Send it without @room, or in %(minutes)d min."
+            )
+            % {
+                "interval": ROOM_NOTICE_INTERVAL.total_seconds() // 60,
+                "minutes": -(-int(left.total_seconds()) // 60),
+            }
+        )
+    return True
 
 
 def _reply_target(room: Room, reply_to: int | None) -> Message | None:
@@ -135,7 +179,8 @@ def messages_create(
     }
     results: list[PostResult | None] = [None] * len(posts)
     first_of: dict[str, int] = {}
-    fresh: list[tuple[int, str, str | None, Message | None]] = []
+    fresh: list[tuple[int, str, str | None, Message | None, bool]] = []
+    noticed = False
     for index, post in enumerate(posts):
         try:
             text = clean_text(post.text, allow_blank=False)
@@ -146,27 +191,29 @@ def messages_create(
                 continue  # A repeat within this batch: settled below.
             target = _reply_target(room, post.reply_to)
             check_rate(author)
+            notice = _room_notice(author, room, text, noticed)
         except ChatError as error:
             results[index] = error
             continue
+        noticed = noticed or notice
         if post.client_id is not None:
             first_of[post.client_id] = index
-        fresh.append((index, text, post.client_id, target))
+        fresh.append((index, text, post.client_id, target, notice))
     if fresh:
         # Looked up before the room is locked: the lock is held for storing.
-        users = users_named([text for _index, text, _key, _target in fresh])
+        users = users_named([text for _index, text, *_rest in fresh])
         try:
             with room_changes(room) as changes:
-                for index, text, client_id, target in fresh:
+                for index, text, client_id, target, notice in fresh:
                     message = _new_message(
-                        changes.room, author, text, client_id, users, target
+                        changes.room, author, text, client_id, users, target, notice
                     )
                     changes.add(message, client_id=client_id, log=_log_line(message))
                     results[index] = (message, True)
         except IntegrityError:
             # A concurrent retry of one of these client_ids won the race.
             if len(fresh) > 1:
-                for index, text, client_id, target in fresh:
+                for index, text, client_id, target, _notice in fresh:
                     post = Post(text, client_id, target.pk if target else None)
                     results[index] = messages_create(
                         room=room, author=author, posts=[post]
@@ -241,6 +288,7 @@ def attachment_create(
         return existing, False
     target = _reply_target(room, reply_to)
     check_rate(author)
+    notice = _room_notice(author, room, text, noticed=False)
     inspected = inspect_upload(upload)
     attachment = Attachment(
         name=safe_file_name(upload.name or ""),
@@ -255,7 +303,9 @@ def attachment_create(
     users = users_named([text])  # Before the lock, as for messages.
     try:
         with room_changes(room) as changes:
-            message = _new_message(changes.room, author, text, client_id, users, target)
+            message = _new_message(
+                changes.room, author, text, client_id, users, target, notice
+            )
             changes.add(
                 message,
                 client_id=client_id,
@@ -329,7 +379,9 @@ def message_edit(
             written=message.edited or message.created,
             replaced=now,
         )
-        formatted = render(text, users=users)
+        # An edit keeps the message's "@room" (or its absence): it notifies
+        # nobody anew.
+        formatted = render(text, users=users, everyone=message.notifies_room)
         message.text, message.html = text, formatted.html
         message.mentions, message.edited = formatted.mentions, now
         changes.add(

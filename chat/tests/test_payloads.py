@@ -27,6 +27,7 @@ class MessagePayloadTests:
             "text": "hello **you**",
             "html": "<p>hello <strong>you</strong></p>",
             "mentions": [],
+            "notifies_room": False,
             "created": message.created.isoformat(),
             "attachment": None,
             "seq": message.seq,

@@ -572,3 +572,81 @@ class MessagesDisownTests:
         assert not Attachment.objects.exists()
         assert not any(p.is_file() for p in Path(media_root).rglob("*"))
         assert payload(message)["attachment"] is None
+
+
+@pytest.mark.django_db
+class RoomNoticeTests:
+    """'@room' mentions everyone in the room, within its size and rate rules."""
+
+    def test_it_counts_as_a_mention_for_every_member(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        services.room_join(room=room, user=other_user)
+        message = post(room, user, "@room lunch is here")
+        assert message.notifies_room is True
+        assert 'data-mention="@room"' in message.html
+        assert payload(message)["notifies_room"] is True
+        place = selectors.room_entry(Room.objects.get(pk=room.pk), other_user).place
+        assert (place.unread, place.mentions) == (1, 1)
+
+    def test_in_code_or_inside_a_word_it_is_plain_text(
+        self, room: Room, user: User
+    ) -> None:
+        for text in ("`@room`", "mail@room.org", "@roomy"):
+            message = post(room, user, text)
+            assert message.notifies_room is False, text
+            assert "data-mention" not in message.html
+
+    def test_in_a_large_room_only_staff_may(
+        self, room: Room, user: User, make_user: Callable[..., User]
+    ) -> None:
+        for number in range(15):
+            services.room_join(room=room, user=make_user(f"member{number}"))
+        assert room.memberships.count() == 16  # Its creator too.
+        with pytest.raises(Forbidden):
+            post(room, user, "@room hello all")
+        assert not Message.objects.filter(text="@room hello all").exists()
+        user.is_staff = True
+        user.save()
+        assert post(room, user, "@room hello all").notifies_room is True
+
+    def test_at_most_once_in_ten_minutes_per_person_and_room(
+        self, room: Room, user: User, other_user: User
+    ) -> None:
+        post(room, user, "@room first")
+        with pytest.raises(Forbidden) as refused:
+            post(room, user, "@room again")
+        assert "in 10 min" in refused.value.detail
+        # The same person's other messages go through meanwhile.
+        assert post(room, user, "no notice").notifies_room is False
+        # Others may; and a batch holds one at most.
+        assert post(room, other_user, "@room me too").notifies_room is True
+        other = services.room_create(name="Other", created_by=user)
+        results = services.messages_create(
+            room=other,
+            author=user,
+            posts=[services.Post("@room one"), services.Post("@room two")],
+        )
+        assert isinstance(results[0], tuple) and results[0][0].notifies_room
+        assert isinstance(results[1], Forbidden)
+        # Ten minutes later, again.
+        Message.objects.filter(notifies_room=True).update(
+            created=timezone.now() - datetime.timedelta(minutes=11)
+        )
+        assert post(room, user, "@room later").notifies_room is True
+
+    def test_an_edit_neither_adds_nor_takes_away_the_notice(
+        self, room: Room, user: User
+    ) -> None:
+        plain = post(room, user, "hello")
+        edited, _ = services.message_edit(
+            room=room, editor=user, message_id=plain.pk, text="hello @room"
+        )
+        assert edited.notifies_room is False
+        assert "data-mention" not in edited.html
+        notice = post(room, user, "@room hi")
+        edited, _ = services.message_edit(
+            room=room, editor=user, message_id=notice.pk, text="@room hi, fixed"
+        )
+        assert edited.notifies_room is True
+        assert 'data-mention="@room"' in edited.html

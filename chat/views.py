@@ -82,6 +82,8 @@ def room_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "maxRooms": settings.SOCKET_MAX_ROOMS,
         "canWrite": user is not None,
         "canAdd": user is not None and access.can_add(user, room),
+        # "@room" in a room of more members is for staff only.
+        "roomNoticeMax": access.ROOM_NOTICE_MAX_MEMBERS,
         "canManage": user is not None and access.can_manage(user, room),
         "blocked": [u.username for u in selectors.blocked_users(user)],
         "author": user.shown_name if user is not None else None,

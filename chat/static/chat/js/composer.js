@@ -10,12 +10,14 @@ export class Composer {
   // `onKey(event)` sees each key first and returns true to keep it;
   // `onSend(text, context)` gets the text and what it is for (null, or
   // {kind: "reply" | "edit", id}); `onEditLast()` asks to edit one's last
-  // message.
-  constructor({ form, strings, maxLength, onSend, onKey = () => false, onEditLast = () => {} }) {
+  // message; `maySend(text, context)` may keep the text in the box instead
+  // (false).
+  constructor({ form, strings, maxLength, onSend, onKey = () => false, onEditLast = () => {}, maySend = () => true }) {
     this.form = form;
     this.strings = strings;
     this.maxLength = maxLength;
     this.onSend = onSend;
+    this.maySend = maySend;
     this.onEditLast = onEditLast;
     this.textarea = form.querySelector("[data-composer-input]");
     this.error = form.querySelector("[data-composer-error]");
@@ -133,6 +135,10 @@ export class Composer {
     }
     if (text.length > this.maxLength) {
       this.showError(interpolate(this.strings.tooLong, { length: text.length, limit: this.maxLength }));
+      return;
+    }
+    if (!this.maySend(text, context)) {
+      this.textarea.focus();
       return;
     }
     this.clearError();

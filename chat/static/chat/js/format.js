@@ -79,3 +79,18 @@ export function interpolate(template, values) {
     key in values ? String(values[key]) : match,
   );
 }
+
+// A count in words: ``forms`` holds a translated string as the page's
+// language words it for 1, 2 and 5 ({one, few, many}, "%(count)s" in each),
+// which covers the plural categories of English and Russian; the one the
+// language uses for ``count`` is filled with it and ``values``.
+export function plural(forms, count, values = {}) {
+  let category = "many";
+  try {
+    category = new Intl.PluralRules(pageLocale()).select(count);
+  } catch {
+    // An unknown locale: the general form.
+  }
+  const form = (category === "one" && forms.one) || (category === "few" && forms.few) || forms.many;
+  return interpolate(form, { ...values, count });
+}

@@ -1,16 +1,30 @@
 // "@wa" in the composer offers the people of the room whose username
-// starts so; Up/Down choose, Enter or Tab takes one, Escape closes.
+// starts so, after "@room" (everyone in the room) when it starts so too;
+// Up/Down choose, Enter or Tab takes one, Escape closes.
 
 const BEFORE_CARET = /(?:^|[^\w@.+-])@([\w.+-]{0,30})$/;
 const SHOWN = 6;
 
+// "@room" as a whole word, read as the server reads "@name" (not inside a
+// name or an address; dots after it end a sentence): everyone in the room.
+// The server marks it data-mention="@room" (ROOM_MENTION) in a message.
+export const EVERYONE = "room";
+export const ROOM_MENTION = `@${EVERYONE}`;
+const EVERYONE_MENTION = /(?<![\p{L}\p{N}_@.+-])@room\.*(?![\p{L}\p{N}_@.+-])/iu;
+
+export const mentionsEveryone = (text) => EVERYONE_MENTION.test(String(text ?? ""));
+
 export class MentionCompleter {
-  // `people()` returns the usernames that may be offered, `me` is left out.
-  constructor({ textarea, list, people, me }) {
+  // `people()` returns the usernames that may be offered, `me` is left out;
+  // `offerEveryone()` whether "@room" may be offered, with `everyoneHint`
+  // beside it saying what it does.
+  constructor({ textarea, list, people, me, offerEveryone = () => false, everyoneHint = "" }) {
     this.textarea = textarea;
     this.list = list;
     this.people = people;
     this.me = me;
+    this.offerEveryone = offerEveryone;
+    this.everyoneHint = everyoneHint;
     this.options = [];
     this.active = 0;
     this.start = -1;
@@ -37,10 +51,11 @@ export class MentionCompleter {
     }
     const prefix = match[1].toLowerCase();
     this.start = caret - match[1].length - 1;
-    this.options = [...new Set(this.people())]
-      .filter((name) => name !== this.me && name.toLowerCase().startsWith(prefix))
-      .sort((a, b) => a.localeCompare(b))
-      .slice(0, SHOWN);
+    const people = [...new Set(this.people())]
+      .filter((name) => name !== this.me && name !== EVERYONE && name !== ROOM_MENTION && name.toLowerCase().startsWith(prefix))
+      .sort((a, b) => a.localeCompare(b));
+    const everyone = EVERYONE.startsWith(prefix) && this.offerEveryone() ? [EVERYONE] : [];
+    this.options = [...everyone, ...people].slice(0, SHOWN);
     this.active = 0;
     this.render();
   }
@@ -54,6 +69,12 @@ export class MentionCompleter {
         option.setAttribute("aria-selected", String(index === this.active));
         option.dataset.mentionOption = name;
         option.textContent = `@${name}`;
+        if (name === EVERYONE && this.everyoneHint) {
+          const hint = document.createElement("span");
+          hint.className = "mention-hint muted";
+          hint.textContent = this.everyoneHint;
+          option.append(" ", hint);
+        }
         return option;
       }),
     );

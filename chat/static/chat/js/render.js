@@ -8,6 +8,7 @@ import { renderBlocked, renderRevealedNote } from "./blocks.js";
 import { button, el, inertBidi } from "./dom.js";
 import { formatFullDateTime, formatMessageTime, formatSize, parseDate } from "./format.js";
 import { renderMemberLine } from "./memberline.js";
+import { ROOM_MENTION } from "./mentions.js";
 import { renderReactions } from "./reactions.js";
 import { renderQuote } from "./replies.js";
 
@@ -187,8 +188,9 @@ function renderFormatted(html, me) {
     link.classList.add("message-link");
     link.target = "_blank";
   }
+  // "@room" mentions every reader who may write.
   for (const mention of template.content.querySelectorAll("[data-mention]")) {
-    if (me && mention.dataset.mention === me) mention.classList.add("is-me");
+    if (me && (mention.dataset.mention === me || mention.dataset.mention === ROOM_MENTION)) mention.classList.add("is-me");
   }
   body.append(template.content);
   return body;
@@ -250,7 +252,8 @@ export function renderMessage(message, options, local = {}) {
   const body = renderBody(message, options);
   if (body) item.append(body);
   const mentioned = Array.isArray(message.mentions) ? message.mentions : [];
-  if (options.me && mentioned.includes(options.me)) item.classList.add("mentions-me");
+  const forEveryone = message.notifies_room === true && message.username !== options.me;
+  if (options.me && (mentioned.includes(options.me) || forEveryone)) item.classList.add("mentions-me");
   if (message.attachment) item.append(renderAttachment(message.attachment, options));
   const reactions = renderReactions(message.reactions, { ...options, waiting: local.emoji });
   if (reactions) item.append(reactions);

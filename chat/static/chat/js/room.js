@@ -1,7 +1,9 @@
 // Entry point of a room page: wires the socket, the message list, the
-// composer, the message actions, uploads, the room's members, and the
-// reader's place in their rooms (unread counts, reading) together.
+// composer, the message actions, uploads, the room's members, the reader's
+// place in their rooms (unread counts, reading), who is online and typing,
+// and notifications together.
 import { MessageActions } from "./actions.js";
+import { ActivityWatch } from "./activity.js";
 import { problem } from "./api.js";
 import { Blocks } from "./blocks.js";
 import { Composer } from "./composer.js";
@@ -13,8 +15,10 @@ import { History } from "./history.js";
 import { newClientId } from "./ids.js";
 import { MembersPanel } from "./members.js";
 import { Membership } from "./membership.js";
-import { MentionCompleter } from "./mentions.js";
+import { MentionCompleter, mentionsEveryone } from "./mentions.js";
 import { MuteToggle } from "./mute.js";
+import { Notifier } from "./notify.js";
+import { Presence } from "./presence.js";
 import { ReactionPicker, followChips, reactedBy } from "./reactions.js";
 import { Reading, isReadFrameId } from "./reading.js";
 import { renderPending, setPendingStatus, shownAuthor } from "./render.js";
@@ -22,6 +26,7 @@ import { followQuotes, quoteOf, showOriginal } from "./replies.js";
 import { foldSidebar, refreshRooms } from "./sidebar.js";
 import { ChatSocket, Status } from "./socket.js";
 import { MessageStore } from "./store.js";
+import { Typing } from "./typing.js";
 import { Places } from "./unread.js";
 import { Uploader } from "./upload.js";
 import { Writing } from "./writing.js";
@@ -107,6 +112,12 @@ followQuotes(list, (id) => {
 
 // Frames about another room (a socket may follow several) are not ours.
 const about = (frame) => !frame.room || frame.room === room;
+// A text for everyone ("@room") asks first in a room of more people; in a
+// room of more members than the config's roomNoticeMax, the server takes
+// it from staff only.
+const CONFIRM_EVERYONE_ABOVE = 5;
+const EVERYONE_AT_MOST = config.roomNoticeMax;
+const memberCount = () => Number($("[data-member-count]").textContent) || 0;
 // The reader's other rooms are followed (for their counts) a moment after
 // the room on screen opened: it comes first, and a page left at once (a
 // reader clicking through rooms) never asks for them. Nothing is missed
@@ -166,6 +177,8 @@ function endMembership() {
   notice.hidden = false;
   statusElement.hidden = true;
   members.end();
+  presence.end();
+  typing.stopAll();
   membership.end();
   places.gone(room);
   mute.show();
@@ -192,6 +205,42 @@ const mute = new MuteToggle({
   places,
   strings,
   report: (detail) => reportError(detail),
+});
+
+// Who is in the room and who is typing in it; the reader's own activity,
+// and notifications of what concerns them.
+const typing = new Typing({
+  room,
+  me,
+  strings,
+  line: $("[data-typing]"),
+  textarea: composerForm && composerForm.querySelector("[data-composer-input]"),
+  send: (frame) => socket.sendNow(frame),
+});
+const presence = new Presence({
+  room,
+  me,
+  myName: composerForm ? composerForm.dataset.author || me : "",
+  strings,
+  badge: $("[data-room-online]"),
+  section: $("[data-online]"),
+  onGone: (username) => typing.stopped(username),
+});
+// Guests have no presence of their own to tell.
+const activity = me
+  ? new ActivityWatch({ send: (state) => socket.sendNow({ type: "activity", state }) })
+  : null;
+const notifier = new Notifier({
+  room,
+  roomKind: config.roomKind,
+  me,
+  strings,
+  places,
+  store,
+  scroller,
+  sidebar,
+  blocks,
+  control: $("[data-notify]"),
 });
 
 // Frames of the room on screen feed what it shows; then those of every room
@@ -222,8 +271,10 @@ const dispatch = createDispatcher({
       store.sawSeq(frame.seq);
       // Writing here is reading here, after a "Mark unread" too.
       if (me && frame.message.username === me) reading.resume();
+      typing.stopped(frame.message.username);
     }
     places.saw(frame);
+    notifier.saw(frame);
   },
   member(frame) {
     if (!frame.message) return;
@@ -260,10 +311,20 @@ const dispatch = createDispatcher({
   unsubscribed() {
     // Nothing more comes from that room.
   },
+  // Who is in the room on screen (other rooms' presence is not shown).
+  presence(frame) {
+    if (about(frame)) presence.snapshot(frame);
+  },
+  presence_diff(frame) {
+    if (about(frame)) presence.diff(frame);
+  },
+  typing(frame) {
+    if (about(frame)) typing.saw(frame);
+  },
   // The reader's room list changed, here or in another tab.
   rooms_changed() {
     refreshRooms(sidebar).then((done) => {
-      if (done) places.adopt();
+      if (done) for (const slug of places.adopt()) notifier.arrived(slug);
     });
   },
   error(frame) {
@@ -277,9 +338,11 @@ const dispatch = createDispatcher({
 
 const socket = new ChatSocket({
   onFrame: dispatch,
+  onOpen: () => activity?.connected(),
   onStatus(status) {
     showStatus(status);
     if (status === Status.LIVE) reading.connected();
+    else presence.lost();
   },
   onBlame: (clientId, frame) => writing.refused(clientId, frame),
   onFatal(reason, slug) {
@@ -298,7 +361,7 @@ const socket = new ChatSocket({
     statusElement.textContent = strings.roomGone;
   },
 });
-socket.follow(room, () => store.seq);
+socket.follow(room, () => store.seq, { presence: true });
 const reading = new Reading({
   room,
   me,
@@ -395,6 +458,8 @@ if (canWrite) {
     textarea: composerForm.querySelector("[data-composer-input]"),
     list: composerForm.querySelector("[data-mention-list]"),
     me,
+    offerEveryone: () => canModerate || memberCount() <= EVERYONE_AT_MOST,
+    everyoneHint: strings.everyoneHint,
     // The people of the room: who wrote, and who was mentioned, in what
     // the page holds.
     people: () => [
@@ -407,6 +472,12 @@ if (canWrite) {
     strings,
     maxLength: config.maxLength,
     onKey: (event) => mentions.handleKey(event),
+    // Before a text for everyone goes out: the reader may keep it instead.
+    maySend(text, context) {
+      const count = memberCount();
+      if ((context && context.kind === "edit") || count <= CONFIRM_EVERYONE_ABOVE || !mentionsEveryone(text)) return true;
+      return window.confirm(interpolate(strings.confirmEveryone, { count }));
+    },
     onEditLast() {
       const last = store.lastBy(me);
       if (last) startEdit(last.id);
@@ -416,6 +487,8 @@ if (canWrite) {
         if (text !== (shown(context.id) || {}).text) writing.change("edit", context.id, { text });
       } else {
         writing.post(text, context && context.kind === "reply" ? context.id : null);
+        // The message ends this bout of typing; the next one is told at once.
+        typing.posted();
       }
     },
   });

@@ -46,16 +46,21 @@ export function socketUrl(path) {
 export class ChatSocket {
   // onFrame(frame): every frame but the answers the socket keeps;
   // onStatus(status); onBlame(clientId, errorFrame): an error answered our
-  // frame clientId; onFatal(reason, room): a room (or the socket) is gone.
-  constructor({ path = SOCKET_PATH, onFrame, onStatus, onBlame, onFatal }) {
+  // frame clientId; onFatal(reason, room): a room (or the socket) is gone;
+  // onOpen(): a connection opened, before its rooms are followed (what the
+  // server should know of the reader first is sent then).
+  constructor({ path = SOCKET_PATH, onFrame, onStatus, onBlame, onFatal, onOpen = () => {} }) {
     this.path = path;
     // room slug -> getSince(): the highest change seen in it, or null.
     this.rooms = new Map();
+    // The rooms whose presence the page shows.
+    this.presenceRooms = new Set();
     this.behindTimers = new Map();
     this.onFrame = onFrame;
     this.onStatus = onStatus;
     this.onBlame = onBlame;
     this.onFatal = onFatal;
+    this.onOpen = onOpen;
     this.ws = null;
     this.status = null;
     this.everLive = false;
@@ -116,9 +121,12 @@ export class ChatSocket {
   }
 
   // Follow ``room`` on this connection and every later one, from the
-  // change ``getSince()`` returns (null: the latest page).
-  follow(room, getSince) {
+  // change ``getSince()`` returns (null: the latest page); with
+  // ``presence``, hear who is in it too.
+  follow(room, getSince, { presence = false } = {}) {
     this.rooms.set(room, getSince);
+    if (presence) this.presenceRooms.add(room);
+    else this.presenceRooms.delete(room);
     if (this.isOpen()) this.subscribe(room);
   }
 
@@ -126,6 +134,7 @@ export class ChatSocket {
   // it (the reader may no longer read it). What waits to go there is dropped.
   unfollow(room) {
     this.rooms.delete(room);
+    this.presenceRooms.delete(room);
     clearTimeout(this.behindTimers.get(room));
     this.behindTimers.delete(room);
     for (const [clientId, encoded] of this.outbox) {
@@ -159,7 +168,8 @@ export class ChatSocket {
     if (!getSince) return;
     const since = getSince();
     try {
-      this.ws.send(JSON.stringify({ type: "subscribe", room, since: since ?? null }));
+      const presence = this.presenceRooms.has(room);
+      this.ws.send(JSON.stringify({ type: "subscribe", room, since: since ?? null, presence }));
     } catch (error) {
       console.warn("chat: could not subscribe; the next connection will", error);
     }
@@ -198,6 +208,7 @@ export class ChatSocket {
     this.probeSentAt = 0;
     clearInterval(this.watchTimer);
     this.watchTimer = setInterval(() => this.watch(ws), WATCH_EVERY_MS);
+    this.onOpen();
     // The server answers in order: each room's history comes before the
     // answers to what the outbox sends into it.
     for (const room of this.rooms.keys()) this.subscribe(room);

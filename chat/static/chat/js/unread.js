@@ -82,15 +82,18 @@ export class Places {
 
   // The room list changed (a room joined or left elsewhere, a conversation
   // back): take the places of the sidebar as the server drew it anew,
-  // follow the rooms new to this page and let go of those gone.
+  // follow the rooms new to this page and let go of those gone. Return the
+  // slugs of the rooms new to the page.
   adopt() {
-    if (!this.me || !this.sidebar) return;
+    const arrived = [];
+    if (!this.me || !this.sidebar) return arrived;
     const listed = new Set();
     for (const item of this.sidebar.querySelectorAll("[data-sidebar-room][data-joined]")) {
       const slug = item.dataset.sidebarRoom;
       listed.add(slug);
       if (this.places.has(slug)) continue;
       this.places.set(slug, placeOf(item));
+      arrived.push(slug);
       if (this.socket && slug !== this.room) {
         this.socket.follow(slug, () => (this.places.has(slug) ? this.places.get(slug).seq : null));
       }
@@ -104,6 +107,7 @@ export class Places {
     for (const slug of this.places.keys()) this.draw(slug);
     this.drawTitle();
     this.refetch();
+    return arrived;
   }
 
   fresh(cursor, muted = false) {
@@ -168,7 +172,8 @@ export class Places {
     place.lastId = id;
     if (!this.unreadFor(place, message)) return;
     if (slug === this.room && this.readingNow()) return;
-    const mention = Array.isArray(message.mentions) && message.mentions.includes(this.me);
+    // "@room" counts as a mention of every member.
+    const mention = (Array.isArray(message.mentions) && message.mentions.includes(this.me)) || message.notifies_room === true;
     place.unread += 1;
     if (mention) place.mentions += 1;
     place.recent.push({ seq: toInt(message.seq, seq), mention });

@@ -23,6 +23,8 @@
 //                     "same": each socket's own page origin, as a browser sends
 //                     it (the chat's processes each check their own)
 //   cookie            Cookie header, for the sender only (default none)
+//   query             query string added to the readers' and typists' URLs,
+//                     e.g. "presence=1" (default none; the sender's URL never)
 //   dialect           "chat" {"type":"message","text":T,"client_id":"<run>-<seq>"}
 //                     | "tutorial" {"message":T} | "raw" T          (default chat)
 //   readers           N reader sockets                              (default 100)
@@ -43,6 +45,17 @@
 //   size              bytes of TEXT                                    (100)
 //   skipFirstFrame    ignore each reader's first frame (the history) and
 //                     count it ready only once it came (default: dialect chat)
+//   typists           logged-in sockets that send typing notices (chat
+//                     dialect, rate and burst modes; default 0). They connect
+//                     after the readers, each with the Cookie
+//                     `typistCookies[i % length]`, are ready once their
+//                     history came, and never count as readers (their
+//                     connect failures are in `typists`, not connectErrors;
+//                     samples in connectErrorSamples). See "Typists" below.
+//   typistCookies     list of Cookie headers, one per typist account
+//   typingInterval    s between one typist's typing notices (10; 0: never)
+//   settle            s to wait once readers and typists are ready, before
+//                     the sender connects (rate and burst modes)         (0)
 //   timeout           overall hard limit in s                          (120)
 //   handshakeTimeout  per connection, s (30); maxPayload (64 MiB);
 //   validateUtf8 (false); closeWait s (3); runId ([A-Za-z0-9]{1,24}, random)
@@ -68,6 +81,23 @@
 // reader recognises it first (it begins with {"type":"update" and ends with
 // that client_id) and counts it apart, never as a message: once per (reader,
 // n), its latency from <ms>, the send time the client_id carries.
+//
+// Frames that carry no message: a reader recognises `presence`,
+// `presence_diff` and `typing` frames by their head ({"type":"presence",
+// {"type":"presence_diff", {"type":"typing"), never scans them for
+// deliveries, and counts them and their bytes apart in `readerExtraFrames`,
+// by phase: "connect" (before all readers were ready, i.e. before READY) and
+// "after" (from READY to the end: idle mode's hold; in rate and burst modes
+// also the typists' connects, the settle time, sending and grace).
+//
+// Typists (`typists` > 0): once every typist is ready (and after `settle`),
+// the sender connects; as it starts sending, typist i sends
+//   {"type":"typing","room":SLUG}
+// (SLUG from the URL's /ws/rooms/<slug>/) first after i x typingInterval /
+// typists s (staggered), then every typingInterval s, until the sending
+// ends. Result `typists` {configured, connected, connectSeconds,
+// connectErrors, typingSent, errorFrames, errorSample}; what the readers got
+// of them is readerExtraFrames' typing count.
 //
 // Result: readers, connected (ready), connectSeconds, connectErrors (+ up to
 // 10 samples), sent, expected (= sent x connected), delivered (unique
@@ -126,6 +156,11 @@ const DEFAULTS = {
   burstHighWater: 256 * 1024, // bytes buffered before a burst waits
   closeWait: 3, // s to wait for close handshakes at the end
   runId: null, // default: random [a-z0-9]{8}
+  query: "", // added to readers' and typists' URLs, e.g. "presence=1"
+  typists: 0, // logged-in sockets sending typing notices
+  typistCookies: null, // Cookie headers, typist i gets [i % length]
+  typingInterval: 10, // s between one typist's notices (0: never)
+  settle: 0, // s between everyone ready and the sender's connect
 };
 
 function loadConfig() {
@@ -163,7 +198,7 @@ function loadConfig() {
   for (const key of [
     "readers", "connectConcurrency", "rate", "duration", "count", "grace", "size",
     "timeout", "handshakeTimeout", "maxPayload", "burstHighWater", "closeWait",
-    "mix", "mixRecent",
+    "mix", "mixRecent", "typists", "typingInterval", "settle",
   ]) {
     if (typeof c[key] !== "number" || !Number.isFinite(c[key]) || c[key] < 0) {
       throw new Error(`${key} must be a non-negative number`);
@@ -178,6 +213,24 @@ function loadConfig() {
     throw new Error("runId must be 1 to 24 ASCII letters or digits");
   }
   c.runId = String(c.runId);
+  if (typeof c.query !== "string" || /[#\s]/.test(c.query)) {
+    throw new Error("query must be a query string without spaces or #");
+  }
+  c.query = c.query.replace(/^\?/, "");
+  c.typists = Math.floor(c.typists);
+  if (c.typists > 0) {
+    if (c.dialect !== "chat") throw new Error("typists need dialect chat");
+    if (
+      !Array.isArray(c.typistCookies) ||
+      c.typistCookies.length === 0 ||
+      !c.typistCookies.every((x) => typeof x === "string" && x.length > 0)
+    ) {
+      throw new Error("typists need typistCookies, a list of Cookie headers");
+    }
+    const room = /\/ws\/rooms\/([-a-zA-Z0-9_]+)\//.exec(c.url);
+    if (room === null) throw new Error("typists need a /ws/rooms/<slug>/ url");
+    c.room = room[1];
+  }
   c.mix = Math.floor(c.mix);
   c.mixRecent = Math.max(1, Math.floor(c.mixRecent));
   if (c.mix === 1 || (c.mix > 0 && (c.mode !== "rate" || c.dialect !== "chat"))) {
@@ -238,6 +291,32 @@ let updatesReceived = 0;
 let updateDuplicates = 0;
 let unexpectedUpdates = 0; // reaction numbers out of range (should stay 0)
 
+// Frames readers got that carry no message, by phase (0: before READY, 1:
+// from READY on) and kind (EXTRA_KINDS): counts and bytes.
+const EXTRA_KINDS = ["presence", "presenceDiff", "typing"];
+const NOT_EXTRA = -1;
+const extraFrames = [
+  [0, 0, 0],
+  [0, 0, 0],
+];
+const extraBytes = [
+  [0, 0, 0],
+  [0, 0, 0],
+];
+let phase = 0;
+
+// Typists: ready sockets, and what they did.
+const typistSockets = [];
+let typistsConnected = 0;
+let typistConnectErrors = 0;
+let typistConnectStart = 0;
+let typistConnectEnd = 0;
+let typingSent = 0;
+let typistErrorFrames = 0;
+let typistErrorSample = null;
+let typingStopped = false;
+const typingTimers = new Set();
+
 let delivered = 0;
 let duplicates = 0;
 let unexpected = 0; // matches whose seq is out of range (should stay 0)
@@ -296,8 +375,8 @@ const LOOP_RES = 10;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RES });
 loopDelay.enable();
 
-function noteConnectError(message) {
-  connectErrors += 1;
+function noteConnectError(message, reader = true) {
+  if (reader) connectErrors += 1;
   const key = String(message).slice(0, 160);
   if (connectErrorSamples.has(key) || connectErrorSamples.size < 10) {
     connectErrorSamples.set(key, (connectErrorSamples.get(key) || 0) + 1);
@@ -399,6 +478,28 @@ function isUpdate(buf) {
   );
 }
 
+// Which frame without messages `buf` is: an index of EXTRA_KINDS, or
+// NOT_EXTRA. The chat writes {"type":"..." first, without spaces.
+const PRESENCE_HEAD = Buffer.from('{"type":"presence', "latin1");
+const PRESENCE_HEAD_LEN = PRESENCE_HEAD.length;
+const TYPING_HEAD = Buffer.from('{"type":"typing"', "latin1");
+const TYPING_HEAD_LEN = TYPING_HEAD.length;
+
+function extraKind(buf) {
+  if (buf.length <= PRESENCE_HEAD_LEN) return NOT_EXTRA;
+  const c = buf[9];
+  if (c === 112 /* p */ && buf.compare(PRESENCE_HEAD, 0, PRESENCE_HEAD_LEN, 0, PRESENCE_HEAD_LEN) === 0) {
+    const next = buf[PRESENCE_HEAD_LEN];
+    if (next === 34 /* " */) return 0;
+    if (next === 95 /* _ */) return 1; // presence_diff
+    return NOT_EXTRA;
+  }
+  if (c === 116 /* t */ && buf.compare(TYPING_HEAD, 0, TYPING_HEAD_LEN, 0, TYPING_HEAD_LEN) === 0) {
+    return 2;
+  }
+  return NOT_EXTRA;
+}
+
 // If update frame `buf` answers one of our reactions, record it for reader
 // `rbits` and return true; its client_id "r<runId>-<n>-<ms>" is near the end.
 function reactionUpdate(buf, rbits, t) {
@@ -480,6 +581,12 @@ function pageOrigin(url) {
   return `${parsed.protocol === "wss:" ? "https:" : "http:"}//${parsed.host}`;
 }
 
+// `url` with the configured query string added.
+function withQuery(url) {
+  if (!cfg.query) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}${cfg.query}`;
+}
+
 function socketOptions(withCookie, url) {
   const options = {
     perMessageDeflate: false,
@@ -489,7 +596,8 @@ function socketOptions(withCookie, url) {
     followRedirects: false,
   };
   if (cfg.origin) options.origin = cfg.origin === "same" ? pageOrigin(url) : cfg.origin;
-  if (withCookie && cfg.cookie) options.headers = { Cookie: cfg.cookie };
+  if (typeof withCookie === "string") options.headers = { Cookie: withCookie };
+  else if (withCookie && cfg.cookie) options.headers = { Cookie: cfg.cookie };
   return options;
 }
 
@@ -500,7 +608,7 @@ function openReader(index) {
     const rbits = REACTIONS > 0 ? new Uint8Array(Math.ceil(REACTIONS / 8)) : null;
     let ws;
     try {
-      const url = cfg.readerUrls[index % cfg.readerUrls.length];
+      const url = withQuery(cfg.readerUrls[index % cfg.readerUrls.length]);
       ws = new WebSocket(url, socketOptions(false, url));
     } catch (error) {
       noteConnectError(error.message);
@@ -529,6 +637,12 @@ function openReader(index) {
         return;
       }
       if (stopped) return;
+      const kind = extraKind(data);
+      if (kind !== NOT_EXTRA) {
+        extraFrames[phase][kind] += 1;
+        extraBytes[phase][kind] += data.length;
+        return;
+      }
       const t = now();
       // A reaction's update repeats a text already counted: count it apart.
       if (rbits !== null && isUpdate(data) && reactionUpdate(data, rbits, t)) return;
@@ -569,6 +683,102 @@ async function connectReaders() {
   for (let k = 0; k < Math.min(cfg.connectConcurrency, N); k += 1) workers.push(worker());
   await Promise.all(workers);
   connectEnd = now();
+}
+
+// Open typist `index`; resolve true once its history came, false if it
+// failed first. A typist hears the room like a reader but counts nothing
+// but error frames (answers to its typing notices).
+function openTypist(index) {
+  return new Promise((resolve) => {
+    let ws;
+    try {
+      const url = withQuery(cfg.readerUrls[index % cfg.readerUrls.length]);
+      const cookie = cfg.typistCookies[index % cfg.typistCookies.length];
+      ws = new WebSocket(url, socketOptions(cookie, url));
+    } catch (error) {
+      typistConnectErrors += 1;
+      noteConnectError(`typist: ${error.message}`, false);
+      resolve(false);
+      return;
+    }
+    sockets.push(ws);
+    let settled = false;
+    const settle = (ok) => {
+      if (settled) return;
+      settled = true;
+      if (ok) {
+        typistsConnected += 1;
+        typistSockets.push(ws);
+      } else {
+        typistConnectErrors += 1;
+      }
+      resolve(ok);
+    };
+    ws.on("message", (data) => {
+      if (!settled) {
+        settle(true); // the history
+        return;
+      }
+      if (data.indexOf('"type":"error"') !== -1 && extraKind(data) === NOT_EXTRA) {
+        typistErrorFrames += 1;
+        if (typistErrorSample === null) typistErrorSample = data.toString().slice(0, 300);
+      }
+    });
+    ws.on("error", (error) => {
+      if (!settled) {
+        noteConnectError(`typist: ${error.message}`, false);
+        settle(false);
+      }
+    });
+    ws.on("close", (code) => {
+      if (!shuttingDown) closeCodes[`typist ${code}`] = (closeCodes[`typist ${code}`] || 0) + 1;
+      if (!settled) noteConnectError(`typist closed before ready (${code})`, false);
+      settle(false);
+    });
+  });
+}
+
+async function connectTypists() {
+  typistConnectStart = now();
+  let next = 0;
+  const worker = async () => {
+    while (next < cfg.typists) {
+      const index = next;
+      next += 1;
+      await openTypist(index);
+    }
+  };
+  const workers = [];
+  for (let k = 0; k < Math.min(cfg.connectConcurrency, cfg.typists); k += 1) workers.push(worker());
+  await Promise.all(workers);
+  typistConnectEnd = now();
+}
+
+// From now until stopTyping(), typist i sends a typing notice first after
+// i x interval / typists, then every interval (never sooner: a timer does
+// not fire early, and the server relays one a person per 10 s).
+function startTyping() {
+  if (cfg.typingInterval <= 0 || typistSockets.length === 0) return;
+  const interval = cfg.typingInterval * 1000;
+  const frame = JSON.stringify({ type: "typing", room: cfg.room });
+  typistSockets.forEach((ws, i) => {
+    const type = () => {
+      typingTimers.delete(timer);
+      if (typingStopped || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(frame, onSendDone);
+      typingSent += 1;
+      timer = setTimeout(type, interval);
+      typingTimers.add(timer);
+    };
+    let timer = setTimeout(type, (i * interval) / typistSockets.length);
+    typingTimers.add(timer);
+  });
+}
+
+function stopTyping() {
+  typingStopped = true;
+  for (const timer of typingTimers) clearTimeout(timer);
+  typingTimers.clear();
 }
 
 function openSender() {
@@ -877,6 +1087,23 @@ function result() {
       sampled: latCount > latencies.length,
     },
     ...mixed,
+    query: cfg.query,
+    readerExtraFrames: extraFramesResult(),
+    ...(cfg.typists > 0
+      ? {
+          typists: {
+            configured: cfg.typists,
+            connected: typistsConnected,
+            connectSeconds:
+              typistConnectEnd > 0 ? round3((typistConnectEnd - typistConnectStart) / 1000) : null,
+            connectErrors: typistConnectErrors,
+            typingInterval: cfg.typingInterval,
+            typingSent,
+            errorFrames: typistErrorFrames,
+            errorSample: typistErrorSample,
+          },
+        }
+      : {}),
     lastDeliveryAfterLastSendMs: lastDelivery > 0 && lastSend > 0 ? round3(lastDelivery - lastSend) : null,
     loadgenCpuSeconds: { user: round3(cpu.user / 1e6), system: round3(cpu.system / 1e6) },
     loadgenCpuBusy: round3((cpu.user + cpu.system) / 1e6 / wall),
@@ -901,12 +1128,25 @@ function result() {
   };
 }
 
+// readerExtraFrames: {connect|after: {presence|presenceDiff|typing: {frames, bytes}}}
+function extraFramesResult() {
+  const out = {};
+  ["connect", "after"].forEach((name, p) => {
+    out[name] = {};
+    EXTRA_KINDS.forEach((kind, k) => {
+      out[name][kind] = { frames: extraFrames[p][k], bytes: extraBytes[p][k] };
+    });
+  });
+  return out;
+}
+
 let finished = false;
 
 function finish(code) {
   if (finished) return;
   finished = true;
   stopped = true;
+  stopTyping();
   const out = JSON.stringify(result());
   shuttingDown = true;
   closeAll(() => {
@@ -953,6 +1193,7 @@ async function main() {
       ` -> ${cfg.url}`,
   );
   await connectReaders();
+  phase = 1;
   log(
     `READY ${JSON.stringify({ connected, connectErrors, connectSeconds: round3((connectEnd - connectStart) / 1000) })}`,
   );
@@ -967,6 +1208,16 @@ async function main() {
     finish(1);
     return;
   }
+  if (cfg.typists > 0) {
+    await connectTypists();
+    log(`typists: ${typistsConnected} of ${cfg.typists} ready`);
+    if (typistsConnected === 0) {
+      fatal = "no typist became ready";
+      finish(1);
+      return;
+    }
+  }
+  if (cfg.settle > 0) await sleep(cfg.settle * 1000);
   try {
     sender = await openSender();
     startMeasure();
@@ -976,8 +1227,10 @@ async function main() {
     finish(1);
     return;
   }
+  startTyping();
   if (cfg.mode === "rate") await sendRate(sender);
   else await sendBurst(sender);
+  stopTyping();
   windowDeadline = lastSend + 1000;
   expectedNow = sent * connected;
   updatesExpectedNow = reactionsSent * connected;

@@ -15,6 +15,14 @@ RATE_1000 = "1,000 readers, 20 msg/s"
 BURST = "1,000 readers, burst of 500"
 IDLE = "5,000 idle readers"
 MIXED = "100 readers, 200 actions/s, a quarter edits and reactions"
+PRESENCE_RATE = "1,000 readers with presence, 20 msg/s"
+TYPISTS = "1,000 readers with presence, 20 msg/s, 50 typists"
+IDLE_PRESENCE = "5,000 idle readers with presence"
+# Typists' p99 at most this many times that of the same readers without them;
+# the 5,000 idle readers with presence connected within this many times the
+# time of those without.
+TYPISTS_GOAL = 1.5
+IDLE_PRESENCE_GOAL = 1.5
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -67,6 +75,38 @@ def _idle_cell(result: dict[str, Any]) -> str:
     return (
         f"{_num(result.get('kibPerConnection'), 1)} KiB/conn; "
         f"{_num(result.get('connected'))} connected in {seconds} s"
+    )
+
+
+def _extra(
+    result: dict[str, Any], phase: str, kinds: tuple[str, ...]
+) -> tuple[float, float] | None:
+    """Return the frames and bytes of ``kinds`` (readerExtraFrames) a reader
+    got on average in ``phase`` ("connect" or "after")."""
+    counts = (result.get("readerExtraFrames") or {}).get(phase)
+    connected = result.get("connected")
+    if not counts or not connected:
+        return None
+    frames = sum(counts.get(kind, {}).get("frames", 0) for kind in kinds)
+    size = sum(counts.get(kind, {}).get("bytes", 0) for kind in kinds)
+    return frames / connected, size / connected
+
+
+def _presence_traffic(result: dict[str, Any], phase: str) -> str:
+    got = _extra(result, phase, ("presence", "presenceDiff"))
+    if got is None:
+        return "–"
+    frames, size = got
+    return f"{frames:,.1f} frames, {size:,.0f} bytes"
+
+
+def _typists_cell(result: dict[str, Any]) -> str:
+    typists = result.get("typists") or {}
+    typing = _extra(result, "after", ("typing",))
+    return (
+        f"{_num(typists.get('connected'))} of {_num(typists.get('configured'))} "
+        f"typists; {_num(typists.get('typingSent'))} notices sent, "
+        f"{typing[0] if typing else 0:,.1f} typing frames per reader"
     )
 
 
@@ -134,6 +174,44 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             (r <= 2) if r else None,
         )
     )
+    with_typists = chat.get(TYPISTS, {})
+    r = _ratio(p99(chat, TYPISTS), p99(chat, PRESENCE_RATE))
+    typists = with_typists.get("typists") or {}
+    typing = _extra(with_typists, "after", ("typing",))
+    losses = [with_typists.get("lost"), with_typists.get("duplicates")]
+    # The typists were there and typed: all connected, none refused.
+    typed = bool(
+        typing
+        and typing[0] > 0
+        and typists.get("connected") == typists.get("configured")
+        and not typists.get("errorFrames")
+    )
+    rows.append(
+        (
+            f"{TYPISTS}: no loss, p99 within {TYPISTS_GOAL:g}x of the same readers "
+            "without typists",
+            f"lost {losses[0]}, duplicates {losses[1]}, "
+            f"{typists.get('connected')} typists, "
+            f"{typing[0] if typing else 0:.1f} typing frames per reader; "
+            f"p99 {_num(p99(chat, TYPISTS))} ms, {r:.2f}x "
+            f"{_num(p99(chat, PRESENCE_RATE))} ms"
+            if r
+            else "–",
+            bool(r <= TYPISTS_GOAL and losses == [0, 0] and typed) if r else None,
+        )
+    )
+    seconds = chat.get(IDLE_PRESENCE, {}).get("connectSeconds")
+    r = _ratio(seconds, idle.get("connectSeconds"))
+    rows.append(
+        (
+            f"{IDLE_PRESENCE}: all connected within {IDLE_PRESENCE_GOAL:g}x the "
+            "time of the same chat's 5,000 idle readers without presence",
+            f"{_num(seconds, 1)} s, {r:.2f}x {_num(idle.get('connectSeconds'), 1)} s"
+            if r
+            else "–",
+            (r <= IDLE_PRESENCE_GOAL) if r else None,
+        )
+    )
     for name, result in results.items():
         if not name.startswith(CHAT) or MIXED not in result:
             continue
@@ -194,7 +272,9 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     results = report["results"]
     names = list(results)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig, axes = plt.subplots(
+        1, 4, figsize=(20, 4.8), gridspec_kw={"width_ratios": [1, 1, 1, 1.1]}
+    )
     panels = [
         (
             BURST,
@@ -212,7 +292,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
             "5,000 idle readers\nserver KiB per connection (lower is better)",
         ),
     ]
-    for axis, (workload, key, title) in zip(axes, panels, strict=True):
+    for axis, (workload, key, title) in zip(axes[:3], panels, strict=True):
         values = []
         for name in names:
             result = results[name].get(workload, {})
@@ -231,6 +311,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
         axis.tick_params(labelsize=8)
         if axis is not axes[0]:
             axis.set_yticklabels([])
+    presence_panel(axes[3], results.get(CHAT, {}))
     fig.suptitle(
         f"Measured {report['date']} on {report['cores']} cores; chat in blue",
         fontsize=10,
@@ -238,6 +319,41 @@ def chart(report: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def presence_panel(axis: Any, chat: dict[str, Any]) -> None:
+    """What presence and typing cost the chat: ratios, with the targets."""
+
+    def ratio(workload: str, other: str, key: str) -> float:
+        a, b = chat.get(workload, {}), chat.get(other, {})
+        if key == "p99":
+            a, b = a.get("latencyMs") or {}, b.get("latencyMs") or {}
+        return _ratio(a.get(key), b.get(key)) or 0
+
+    bars = [
+        ("p99, 50 typists\n÷ without", ratio(TYPISTS, PRESENCE_RATE, "p99")),
+        (
+            "connect 5,000 with presence\n÷ without",
+            ratio(IDLE_PRESENCE, IDLE, "connectSeconds"),
+        ),
+        (
+            "KiB/conn with presence\n÷ without",
+            ratio(IDLE_PRESENCE, IDLE, "kibPerConnection"),
+        ),
+    ]
+    axis.barh(
+        [label for label, _ in bars], [value for _, value in bars], color="#3b5bdb"
+    )
+    # Both targets are 1.5x: one line for the first two bars.
+    axis.axvline(TYPISTS_GOAL, color="#e03131", linestyle="--", linewidth=1)
+    axis.axvline(1, color="#868e96", linewidth=0.8)
+    axis.set_title(
+        f"the chat: presence and typing, ratios\n(dashed: target {TYPISTS_GOAL:g}x; "
+        "lower is better)",
+        fontsize=10,
+    )
+    axis.invert_yaxis()
+    axis.tick_params(labelsize=8)
 
 
 def write_report(report: dict[str, Any], docs: Path) -> None:
@@ -281,6 +397,46 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
         "Deliveries, latency, lost and dup count new messages and edits (an edit",
         "carries a new text); a reaction's update repeats the text and is counted",
         "apart, its latency from when the reaction was sent.",
+        "",
+        "## Presence and typing (the chat only)",
+        "",
+        "| workload | measured | presence frames per reader, while connecting "
+        "| the same, after (quiet seconds, or sending) | typing |",
+        "|---|---|---|---|---|",
+    ]
+    chat = results.get(CHAT, {})
+    for workload, cell in (
+        (PRESENCE_RATE, _rate_cell),
+        (TYPISTS, _rate_cell),
+        (IDLE, _idle_cell),
+        (IDLE_PRESENCE, _idle_cell),
+    ):
+        result = chat.get(workload, {})
+        label = workload if workload != IDLE else f"{IDLE} (without presence)"
+        typing = _typists_cell(result) if workload == TYPISTS else "–"
+        lines.append(
+            f"| {label} | {cell(result) if result else '–'} "
+            f"| {_presence_traffic(result, 'connect')} "
+            f"| {_presence_traffic(result, 'after')} | {typing} |"
+        )
+    lines += [
+        "",
+        "Readers here ask for presence (`?presence=1`): a `presence` frame",
+        "after the history, then `presence_diff` frames, at most one every",
+        "0.5 s, as people and guests come and go. With typists, 50 logged-in",
+        "users (5 beside 300 readers in a quick run) also ask for presence on the",
+        "same room and each sends a typing notice every 10 s (every 4 s in a",
+        "quick run), staggered, while the sender sends; the server relays each",
+        "as a `typing` frame to every socket of the room. Presence and typing",
+        "frames carry no message: the load generator counts them apart, never",
+        "as deliveries, losses or duplicates. Both rate runs wait 1 s once",
+        "everyone is connected before the sender starts, and are compared with",
+        "each other. The idle readers with presence are guests held 10 quiet",
+        "seconds (3 in a quick run) once all are connected, on a server of",
+        "their own, started afresh: one that served earlier workloads reuses",
+        "the memory their sockets freed, which hides what new sockets take.",
+        "Their frames are averaged over the sockets, while connecting (until",
+        "the last one was ready) and after.",
         "",
         "## Targets",
         "",

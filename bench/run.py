@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.server import ChatServer, free_port  # noqa: E402
+from tests.server import PASSWORD, ChatServer, free_port  # noqa: E402
 
 PYTHON = sys.executable
 NODE = shutil.which("node") or "node"
@@ -90,6 +91,8 @@ class Target:
     pids: list[int] = field(default_factory=list)
     stop: Any = None
     stored: Any = None  # callable returning the number of stored messages
+    # callable: count -> Cookie headers of that many logged-in accounts
+    accounts: Any = None
     logs: list[Path] = field(default_factory=list)  # the server's log files
 
 
@@ -128,8 +131,11 @@ def start_baseline(
     )
 
 
-def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
-    """Start the chat as `make run` does (DEBUG=0, rate limits off)."""
+def start_chat(
+    data: Path, processes: int = 1, sender: bool = True, **env: str
+) -> Target:
+    """Start the chat as `make run` does (DEBUG=0, rate limits off); with
+    ``sender``, make the sender's account and log it in."""
     env = {"RATE_LIMITS": "off", "SECRET_KEY": secrets.token_urlsafe(40), **env}
     servers = [
         ChatServer(data / f"p{n}", prefix=pinned(SERVER_CORE, []), **env)
@@ -139,12 +145,32 @@ def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
         server.data_dir.mkdir(parents=True, exist_ok=True)
         server.start()
     first = servers[0]
-    first.create_user("bench")
-    cookie = first.login("bench")
+    cookie = ""
+    if sender:
+        first.create_user("bench")
+        cookie = first.login("bench")
 
     def stop() -> None:
         for server in servers:
             server.stop()
+
+    made: list[str] = []  # Cookie headers of typist1, typist2, ...
+
+    def accounts(count: int) -> list[str]:
+        """Return Cookie headers of ``count`` logged-in users; create the
+        missing ones as the sender is created (one shell for all), and log
+        each in through the login form."""
+        if len(made) < count:
+            numbers = range(len(made) + 1, count + 1)
+            first.manage(
+                "shell",
+                "-c",
+                "from accounts.services import user_create\n"
+                f"for n in {list(numbers)!r}:\n"
+                f"    user_create(username=f'typist{{n}}', password={PASSWORD!r})",
+            )
+            made.extend(first.login(f"typist{n}") for n in numbers)
+        return made[:count]
 
     def stored() -> int:
         count = first.manage(
@@ -166,11 +192,23 @@ def start_chat(data: Path, processes: int = 1, **env: str) -> Target:
         pids=[s.process.pid for s in servers if s.process],
         stop=stop,
         stored=stored,
+        accounts=accounts,
         logs=[p for s in servers for p in (s.log_file, s.output)],
     )
 
 
 MIXED = "100 readers, 200 actions/s, a quarter edits and reactions"
+IDLE = "5,000 idle readers"
+PRESENCE_RATE = "1,000 readers with presence, 20 msg/s"
+TYPISTS = "1,000 readers with presence, 20 msg/s, 50 typists"
+IDLE_PRESENCE = "5,000 idle readers with presence"
+# Keys of a workload that tell this script, not the load generator, what to
+# do: "chatOnly" (run on the one-process chat alone), "baseline" (the
+# workload it is compared with, which runs whenever it runs), "accounts"
+# (logged-in users the typists need), "ownServer" (run on a server of its
+# own, started afresh after the others: the memory a server freed after an
+# earlier workload's sockets would hide what this one's sockets take).
+BENCH_KEYS = ("chatOnly", "baseline", "accounts", "ownServer")
 WORKLOADS = {
     "100 readers, 200 msg/s": {
         "readers": 100,
@@ -189,14 +227,63 @@ WORKLOADS = {
         "duration": 10,
     },
     "1,000 readers, burst of 500": {"readers": 1000, "mode": "burst", "count": 500},
-    "5,000 idle readers": {"readers": 5000, "mode": "idle", "duration": 3},
+    IDLE: {"readers": 5000, "mode": "idle", "duration": 3},
+    # The chat only: presence (?presence=1) and typing. Readers and typists
+    # ask for presence; the two runs differ only in the 50 logged-in typists,
+    # each sending a typing notice every 10 s, staggered (5 a second in all).
+    # Both wait 1 s once everyone is connected, so the presence_diff frames
+    # of the connects are out before the sender starts.
+    PRESENCE_RATE: {
+        "readers": 1000,
+        "mode": "rate",
+        "rate": 20,
+        "duration": 10,
+        "query": "presence=1",
+        "settle": 1,
+        "chatOnly": True,
+    },
+    TYPISTS: {
+        "readers": 1000,
+        "mode": "rate",
+        "rate": 20,
+        "duration": 10,
+        "query": "presence=1",
+        "settle": 1,
+        "typists": 50,
+        "accounts": 50,
+        "typingInterval": 10,
+        "chatOnly": True,
+        "baseline": PRESENCE_RATE,
+    },
+    # Compared with the 5,000 idle readers without presence: guests asking
+    # for presence, held 10 quiet seconds once connected, on a fresh server.
+    IDLE_PRESENCE: {
+        "readers": 5000,
+        "mode": "idle",
+        "duration": 10,
+        "query": "presence=1",
+        "chatOnly": True,
+        "baseline": IDLE,
+        "ownServer": True,
+    },
 }
 QUICK = {
     "100 readers, 200 msg/s": {"duration": 4},
     "1,000 readers, 20 msg/s": {"readers": 300, "duration": 4},
     "1,000 readers, burst of 500": {"readers": 300, "count": 200},
-    "5,000 idle readers": {"readers": 1000},
+    IDLE: {"readers": 1000},
     MIXED: {"duration": 4},
+    PRESENCE_RATE: {"readers": 300, "duration": 4},
+    # Each typist types once in the 4 s; few of them, for each account costs
+    # two password hashes (made, then logged in) before the run.
+    TYPISTS: {
+        "readers": 300,
+        "duration": 4,
+        "typists": 5,
+        "accounts": 5,
+        "typingInterval": 4,
+    },
+    IDLE_PRESENCE: {"readers": 1000, "duration": 3},
 }
 
 
@@ -208,8 +295,12 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
         "cookie": target.cookie,
         "dialect": target.dialect,
         "timeout": 150,
-        **workload,
+        **{key: value for key, value in workload.items() if key not in BENCH_KEYS},
     }
+    if workload.get("accounts"):
+        # Made and logged in before the load generator starts (each login
+        # checks a password on the server's core).
+        config["typistCookies"] = target.accounts(workload["accounts"])
     before = sum(rss_kib(pid) for pid in target.pids)
     process = subprocess.Popen(
         pinned(
@@ -234,14 +325,21 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
 
 
 def applies(target: Target, workload: dict[str, Any]) -> bool:
-    """Edits and reactions (``mix``) exist in the chat's dialect only."""
+    """Edits and reactions (``mix``) exist in the chat's dialect only;
+    presence and typing are measured on the one-process chat only."""
+    if workload.get("chatOnly") and target.name != "chat":
+        return False
     return not workload.get("mix") or target.dialect == "chat"
 
 
-def measure(target: Target, workloads: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def measure(
+    target: Target, workloads: dict[str, dict[str, Any]], own: bool = False
+) -> dict[str, Any]:
+    """Run on ``target`` the workloads that apply to it, and that want a server
+    of their own (``own``: one such workload per server) or share one."""
     results: dict[str, Any] = {}
     for title, workload in workloads.items():
-        if not applies(target, workload):
+        if not applies(target, workload) or bool(workload.get("ownServer")) != own:
             continue
         print(f"  {target.name}: {title}", flush=True)
         results[title] = run_loadgen(target, workload)
@@ -263,13 +361,17 @@ def measure(target: Target, workloads: dict[str, dict[str, Any]]) -> dict[str, A
                 "updateLatencyMs",
                 "editLatencyMs",
                 "senderErrorFrames",
+                "typists",
                 "error",
             )
             if key in results[title]
         }
         print(f"    {summary}", flush=True)
+        if results[title].get("query"):
+            extra = results[title].get("readerExtraFrames") or {}
+            print(f"    frames without messages: {extra}", flush=True)
         time.sleep(1)
-    if target.stored is not None:
+    if target.stored is not None and not own:
         # What this server stored came from these workloads (a partial run
         # keeps the figures of the others, measured on an earlier server).
         results["storedWorkloads"] = list(results)
@@ -322,11 +424,18 @@ def main() -> None:
         "--workload", help="run only workloads whose title contains this"
     )
     args = parser.parse_args()
+    chosen = {
+        title for title in WORKLOADS if not args.workload or args.workload in title
+    }
+    # A workload compared with another brings it: both in the same run.
+    chosen |= {
+        str(WORKLOADS[t]["baseline"]) for t in chosen if "baseline" in WORKLOADS[t]
+    }
     workloads = {
         # A slow server gets time to finish; `lost` is then what never came.
         title: {"grace": 30, **spec, **(QUICK[title] if args.quick else {})}
         for title, spec in WORKLOADS.items()
-        if not args.workload or args.workload in title
+        if title in chosen
     }
     if not workloads:
         parser.error(f"no workload title contains {args.workload!r}")
@@ -335,7 +444,18 @@ def main() -> None:
     port = 0  # Each target's, chosen just before it starts.
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as scratch:
         data = Path(scratch)
-        starters = [
+        chat_runs: list[Path] = []
+
+        def chat_dir(new: bool = True) -> Path:
+            """A new directory for each start of the chat (``new``), or the last."""
+            if new:
+                chat_runs.append(data / f"chat-{len(chat_runs) + 1}")
+            return chat_runs[-1]
+
+        def start_one_chat(sender: bool = True) -> Target:
+            return start_chat(chat_dir(), sender=sender, DATA_DIR=str(chat_dir(False)))
+
+        starters: list[tuple[str, Callable[..., Target]]] = [
             (
                 "raw websockets broadcast",
                 lambda: start_baseline(
@@ -376,7 +496,7 @@ def main() -> None:
                     "/ws/chat/bench/",
                 ),
             ),
-            ("chat", lambda: start_chat(data / "chat", DATA_DIR=str(data / "chat"))),
+            ("chat", start_one_chat),
         ]
         redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
         for name, start in starters:
@@ -389,6 +509,15 @@ def main() -> None:
                 results[target.name] = measure(target, workloads)
             finally:
                 target.stop()
+            for title, workload in workloads.items():
+                if workload.get("ownServer") and applies(target, workload):
+                    print(f"starting {name} again, for {title}", flush=True)
+                    # An idle workload: no sender, no account for it.
+                    own = start(sender=workload.get("mode") != "idle")
+                    try:
+                        results[own.name].update(measure(own, {title: workload}, True))
+                    finally:
+                        own.stop()
         scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
         if not args.only or args.only in scaled_name or "process" in args.only:
             import redis

@@ -30,6 +30,7 @@ MESSAGE_KEYS = {
 }
 ROOM_KEYS = {
     *("slug", "name", "kind", "url", "joined", "members", "last_message_at", "seq"),
+    "last_message_id",
     *("last_read_id", "unread", "mentions", "muted"),
 }
 

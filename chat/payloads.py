@@ -184,6 +184,8 @@ def room_payload(entry: RoomEntry) -> dict[str, Any]:
             room.last_message_at.isoformat() if room.last_message_at else None
         ),
         "seq": room.last_seq,
+        # The newest message; the counts below hold none after it.
+        "last_message_id": room.last_message_id,
         # The reader's place in a room they joined (else null, 0, 0, false).
         "last_read_id": place.last_read_id if place else None,
         "unread": place.unread if place else 0,

@@ -392,10 +392,19 @@ def read_frame(room: str, last_read_id: int) -> str:
     return encode({"type": READ, "room": room, "id": last_read_id})
 
 
-def unread_frame(room: str, unread: int, mentions: int) -> str:
-    """Tell a user's sockets their counts in ``room`` (each up to 100)."""
+def unread_frame(room: str, unread: int, mentions: int, last_id: int) -> str:
+    """
+    Tell a user's sockets their counts in ``room`` (each up to 100), taken
+    over its messages up to ``last_id``.
+    """
     return encode(
-        {"type": UNREAD, "room": room, "unread": unread, "mentions": mentions}
+        {
+            "type": UNREAD,
+            "room": room,
+            "unread": unread,
+            "mentions": mentions,
+            "last_id": last_id,
+        }
     )
 
 

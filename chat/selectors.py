@@ -103,21 +103,25 @@ def room_entry(room: Room, viewer: Viewer) -> RoomEntry:
 
 
 def _place(user: User, room: Room, membership: Membership) -> Place:
-    cursor = membership.last_read_id
-    if (room.last_message_id or 0) <= cursor:
+    cursor, newest = membership.last_read_id, room.last_message_id or 0
+    if newest <= cursor:
         return Place(cursor, muted=membership.muted)  # Nothing new: no query.
-    unread, mentions = unread_count(user, room, cursor)
+    unread, mentions = unread_count(user, room, cursor, newest)
     return Place(cursor, unread, mentions, membership.muted)
 
 
-def unread_count(user: User, room: Room, cursor: int) -> tuple[int, int]:
+def unread_count(user: User, room: Room, cursor: int, newest: int) -> tuple[int, int]:
     """
-    Return how many messages of ``room`` after ``cursor`` ``user`` has not
-    read, and how many of those mention them; each up to UNREAD_CAP. Their
-    own messages, deleted ones and member lines do not count.
+    Return how many messages of ``room`` after ``cursor`` and up to
+    ``newest`` ``user`` has not read, and how many of those mention them;
+    each up to UNREAD_CAP. Their own messages, deleted ones and member lines
+    do not count. Bounded by ``newest`` (the room's last message as read
+    with its ``last_seq``), a count never holds a message its reader may
+    yet receive as new.
     """
     unread = (
-        Message.objects.filter(room=room, id__gt=cursor, deleted=False)
+        Message.objects.filter(room=room, id__gt=cursor, id__lte=newest)
+        .filter(deleted=False)
         .filter(member_action="")
         .exclude(author=user)
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -51,7 +51,7 @@ def read_set(*, user: Actor, room: Room, message_id: int, unread: bool = False) 
         # Forward only, also against a concurrent read of another tab.
         moved = Membership.objects.filter(pk=membership.pk, last_read_id__lt=cursor)
     if moved.update(last_read_id=cursor):
-        _tell(user, [(room, cursor)])
+        _tell(user, [(room, cursor, last_id)])
         return cursor
     return Membership.objects.get(pk=membership.pk).last_read_id
 
@@ -62,12 +62,16 @@ def read_all(*, user: Actor) -> int:
     behind = Membership.objects.filter(
         user=user, room__last_message_id__gt=F("last_read_id")
     ).select_related("room")
-    moved = [(m.room, m.room.last_message_id or 0) for m in behind]
-    newest = Room.objects.filter(pk=OuterRef("room_id")).values("last_message_id")
+    moved: list[tuple[Room, int, int]] = []
     with transaction.atomic():
-        Membership.objects.filter(pk__in=[m.pk for m in behind]).update(
-            last_read_id=Subquery(newest)
-        )
+        for membership in behind:
+            # Up to what the room held when asked (a message that comes
+            # meanwhile stays unread), forward only as in read_set.
+            newest = membership.room.last_message_id or 0
+            if Membership.objects.filter(
+                pk=membership.pk, last_read_id__lt=newest
+            ).update(last_read_id=newest):
+                moved.append((membership.room, newest, newest))
     _tell(user, moved)
     return len(moved)
 
@@ -81,13 +85,16 @@ def mute_set(*, user: Actor, room: Room, on: bool) -> bool:
     )
 
 
-def _tell(user: User, moved: list[tuple[Room, int]]) -> None:
-    """After the commit, tell every socket of ``user`` where they now stand."""
+def _tell(user: User, moved: list[tuple[Room, int, int]]) -> None:
+    """
+    After the commit, tell every socket of ``user`` where they now stand in
+    each (room, cursor, newest message id read with the cursor's bound).
+    """
     if not moved:
         return
     frames: list[str] = []
-    for room, cursor in moved:
-        unread, mentions = selectors.unread_count(user, room, cursor)
+    for room, cursor, newest in moved:
+        unread, mentions = selectors.unread_count(user, room, cursor, newest)
         frames.append(protocol.read_frame(room.slug, cursor))
-        frames.append(protocol.unread_frame(room.slug, unread, mentions))
+        frames.append(protocol.unread_frame(room.slug, unread, mentions, newest))
     transaction.on_commit(lambda: events.user_notify(user.pk, frames), robust=True)

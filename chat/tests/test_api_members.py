@@ -164,6 +164,7 @@ class ReadingApiTests:
             1,
             0,
         )
+        assert listed["last_message_id"] == second.pk
         read = post_json(bob, f"/api/rooms/{room.slug}/read", {"id": second.pk})
         assert read.status_code == 200
         assert (read.json()["room"]["unread"], read.json()["room"]["last_read_id"]) == (

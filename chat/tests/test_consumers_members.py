@@ -177,6 +177,7 @@ class ReadCursorTests:
                     "room": room.slug,
                     "unread": 0,
                     "mentions": 0,
+                    "last_id": message.pk,
                 }
             assert await quiet(alice)
             # Reading again changes nothing, and says nothing.

@@ -112,6 +112,17 @@ class CountTests:
         )
         assert place(other_user, joined).unread == selectors.UNREAD_CAP
 
+    def test_a_count_holds_no_message_after_the_newest_it_was_taken_at(
+        self, joined: Room, user: User, other_user: User
+    ) -> None:
+        # A message stored after the room's newest was read (with its seq)
+        # comes to the reader as new: the count must not hold it too.
+        first = post(joined, user, "hey @bob")
+        later = post(joined, user, "@bob again")
+        cursor = first.pk - 1
+        assert selectors.unread_count(other_user, joined, cursor, first.pk) == (1, 1)
+        assert selectors.unread_count(other_user, joined, cursor, later.pk) == (2, 2)
+
     def test_reading_everything_and_muting(
         self,
         joined: Room,
@@ -161,5 +172,6 @@ class FramesTests:
         assert user_id == other_user.pk
         assert [f for f in frames] == [
             f'{{"type":"read","room":"{joined.slug}","id":{message.pk - 1}}}',
-            f'{{"type":"unread","room":"{joined.slug}","unread":1,"mentions":1}}',
+            f'{{"type":"unread","room":"{joined.slug}","unread":1,"mentions":1,'
+            f'"last_id":{message.pk}}}',
         ]

@@ -147,10 +147,10 @@ export class Places {
         place.lastId = Math.max(0, ...messages.map((message) => toInt(message && message.id)));
         return;
       }
-      for (const message of messages) this.count(frame.room, place, message, seq);
+      for (const message of messages) this.count(frame.room, place, message);
       if (messages.some((message) => this.dropped(place, message))) this.refetch();
     } else if (frame.type === "message") {
-      this.count(frame.room, place, frame.message, seq);
+      this.count(frame.room, place, frame.message);
     } else if (frame.type === "update") {
       if (this.dropped(place, frame.message)) this.refetch();
     } else if (frame.type === "member" && frame.username === this.me && frame.room !== this.room) {
@@ -166,7 +166,7 @@ export class Places {
       && toInt(message.id) > place.cursor;
   }
 
-  count(slug, place, message, seq) {
+  count(slug, place, message) {
     const id = toInt(message && message.id);
     if (!id || (place.lastId !== null && id <= place.lastId)) return;
     place.lastId = id;
@@ -176,7 +176,7 @@ export class Places {
     const mention = (Array.isArray(message.mentions) && message.mentions.includes(this.me)) || message.notifies_room === true;
     place.unread += 1;
     if (mention) place.mentions += 1;
-    place.recent.push({ seq: toInt(message.seq, seq), mention });
+    place.recent.push({ id, mention });
     if (place.recent.length > RECENT_MAX) place.recent.shift();
     this.draw(slug);
     this.drawTitle();
@@ -205,11 +205,19 @@ export class Places {
   counted(frame) {
     const place = this.places.get(frame.room);
     if (!place) return;
-    place.unread = toInt(frame.unread);
-    place.mentions = toInt(frame.mentions);
-    place.recent = [];
+    this.recount(place, frame, toInt(frame.last_id));
     this.draw(frame.room);
     this.drawTitle();
+  }
+
+  // The server's ``counts`` ({unread, mentions}) of a room, taken over its
+  // messages up to ``lastId``: those counted here since and after it are
+  // added, and none up to it will be counted again, whichever came first.
+  recount(place, counts, lastId) {
+    place.recent = place.recent.filter((entry) => entry.id > lastId);
+    place.unread = toInt(counts.unread) + place.recent.length;
+    place.mentions = toInt(counts.mentions) + place.recent.filter((entry) => entry.mention).length;
+    if (place.lastId === null || lastId > place.lastId) place.lastId = lastId;
   }
 
   // Take the reader's place in a room from the API's Room object
@@ -217,11 +225,7 @@ export class Places {
   apply(room, { marked = false } = {}) {
     const place = room && this.places.get(room.slug);
     if (!place || !room.joined) return;
-    // Messages counted here that the server's count came too early for.
-    const seq = toInt(room.seq);
-    place.recent = place.recent.filter((entry) => entry.seq > seq);
-    place.unread = toInt(room.unread) + place.recent.length;
-    place.mentions = toInt(room.mentions) + place.recent.filter((entry) => entry.mention).length;
+    this.recount(place, room, toInt(room.last_message_id));
     place.muted = Boolean(room.muted);
     // Otherwise a cursor behind what this page thought is its guess on
     // joining, or a "Mark unread" while the socket was down: no telling.

@@ -209,6 +209,17 @@ IDLE_PRESENCE = "5,000 idle readers with presence"
 # own, started afresh after the others: the memory a server freed after an
 # earlier workload's sockets would hide what this one's sockets take).
 BENCH_KEYS = ("chatOnly", "baseline", "accounts", "ownServer")
+# Readers asking for presence at a steady rate (see WORKLOADS).
+PRESENCE_RATE_WORKLOAD = {
+    "readers": 1000,
+    "mode": "rate",
+    "rate": 20,
+    "duration": 10,
+    "query": "presence=1",
+    "settle": 1,
+    "chatOnly": True,
+}
+
 WORKLOADS = {
     "100 readers, 200 msg/s": {
         "readers": 100,
@@ -233,26 +244,12 @@ WORKLOADS = {
     # each sending a typing notice every 10 s, staggered (5 a second in all).
     # Both wait 1 s once everyone is connected, so the presence_diff frames
     # of the connects are out before the sender starts.
-    PRESENCE_RATE: {
-        "readers": 1000,
-        "mode": "rate",
-        "rate": 20,
-        "duration": 10,
-        "query": "presence=1",
-        "settle": 1,
-        "chatOnly": True,
-    },
+    PRESENCE_RATE: PRESENCE_RATE_WORKLOAD,
     TYPISTS: {
-        "readers": 1000,
-        "mode": "rate",
-        "rate": 20,
-        "duration": 10,
-        "query": "presence=1",
-        "settle": 1,
+        **PRESENCE_RATE_WORKLOAD,
         "typists": 50,
         "accounts": 50,
         "typingInterval": 10,
-        "chatOnly": True,
         "baseline": PRESENCE_RATE,
     },
     # Compared with the 5,000 idle readers without presence: guests asking

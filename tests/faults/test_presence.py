@@ -77,15 +77,24 @@ async def room_socket(server: ChatServer, cookie: str | None) -> ClientConnectio
     )
 
 
+async def anna_and_boris(
+    first: ChatServer, second: ChatServer
+) -> tuple[ClientConnection, ClientConnection]:
+    """Anna on the first process's general room, Boris on the second's."""
+    for name in ("anna", "boris"):
+        first.create_user(name)
+    return (
+        await room_socket(first, first.login("anna")),
+        await room_socket(second, second.login("boris")),
+    )
+
+
 class PresenceAcrossProcessesTests:
     async def test_people_on_one_process_are_seen_on_the_other_and_typing_too(
         self, two_servers: list[ChatServer]
     ) -> None:
         first, second = two_servers
-        for name in ("anna", "boris"):
-            first.create_user(name)
-        anna_socket = await room_socket(first, first.login("anna"))
-        boris_socket = await room_socket(second, second.login("boris"))
+        anna_socket, boris_socket = await anna_and_boris(first, second)
         guest_socket = await room_socket(second, None)
         try:
             anna = Presence(anna_socket)
@@ -112,10 +121,7 @@ class PresenceAcrossProcessesTests:
         self, two_servers: list[ChatServer]
     ) -> None:
         first, second = two_servers
-        for name in ("anna", "boris"):
-            first.create_user(name)
-        anna_socket = await room_socket(first, first.login("anna"))
-        boris_socket = await room_socket(second, second.login("boris"))
+        anna_socket, boris_socket = await anna_and_boris(first, second)
         try:
             anna = Presence(anna_socket)
             await anna.until(lambda: "boris" in anna.online, 10)

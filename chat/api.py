@@ -18,7 +18,8 @@ from django.views.decorators.http import (
     require_POST,
 )
 
-from chat import access, presence, selectors, services
+from accounts.throttle import client_address
+from chat import access, presence, search, selectors, services
 from chat.exceptions import (
     AuthRequired,
     BadRequest,
@@ -119,6 +120,38 @@ def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
         )
     return JsonResponse(
         {"messages": [message_payload(m, room_slug=room.slug) for m in messages]}
+    )
+
+
+@require_GET
+@json_errors
+def search_api(request: HttpRequest) -> JsonResponse:
+    """Find messages: ``q``, optional ``room``, ``limit`` and ``before``."""
+    search.throttle(request.user, client_address(request))
+    limit = request.GET.get("limit") or "20"
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= search.PAGE_MAX):
+        raise BadRequest(
+            _("limit must be a number from 1 to %(max)d.") % {"max": search.PAGE_MAX}
+        )
+    results = search.search(
+        request.user,
+        request.GET.get("q", ""),
+        room=request.GET.get("room") or None,
+        limit=int(limit),
+        before=_id_param(request, "before"),
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "message": message_payload(hit.message),
+                    "room_name": hit.room_name,
+                    "snippet": hit.snippet,
+                }
+                for hit in results.hits
+            ],
+            "next": results.next,
+        }
     )
 
 

@@ -111,6 +111,12 @@ class Message(models.Model):
     notifies_room = models.BooleanField(
         _("mentions the room"), default=False, editable=False
     )
+    # What search looks in: the text (and file name) as chat.search.text
+    # normalises it, set with the text, empty once deleted. Indexed by each
+    # engine's own trigram index (migration 0013).
+    search_text = models.TextField(
+        _("search text"), blank=True, default="", editable=False
+    )
     created = models.DateTimeField(_("created"), db_index=True)
     seq = models.BigIntegerField(_("change number"), default=0, editable=False)
     edited = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)

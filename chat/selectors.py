@@ -75,7 +75,7 @@ def room_list(viewer: Viewer) -> list[RoomEntry]:
         .order_by(F("last_message_at").desc(nulls_last=True), "name")
         if room.pk not in mine or not mine[room.pk].hidden
     ]
-    titles = _titles(rooms, viewer)
+    titles = room_titles(rooms, viewer)
     entries = [
         RoomEntry(
             room,
@@ -96,7 +96,7 @@ def room_entry(room: Room, viewer: Viewer) -> RoomEntry:
     )
     return RoomEntry(
         room,
-        _titles([room], viewer)[room.pk],
+        room_titles([room], viewer)[room.pk],
         room.memberships.count(),
         _place(user, room, membership) if user and membership else None,
     )
@@ -108,6 +108,14 @@ def _place(user: User, room: Room, membership: Membership) -> Place:
         return Place(cursor, muted=membership.muted)  # Nothing new: no query.
     unread, mentions = unread_count(user, room, cursor, newest)
     return Place(cursor, unread, mentions, membership.muted)
+
+
+def mentioning(messages: QuerySet[Message], user: User) -> QuerySet[Message]:
+    """Narrow ``messages`` to those that mention ``user`` (or "@room")."""
+    return messages.annotate(listed=Cast("mentions", TextField())).filter(
+        # Usernames need no escaping in JSON: the list's text has it quoted.
+        Q(listed__contains=f'"{user.username}"') | Q(notifies_room=True)
+    )
 
 
 def unread_count(user: User, room: Room, cursor: int, newest: int) -> tuple[int, int]:
@@ -125,17 +133,13 @@ def unread_count(user: User, room: Room, cursor: int, newest: int) -> tuple[int,
         .filter(member_action="")
         .exclude(author=user)
     )
-    mentioning = unread.annotate(listed=Cast("mentions", TextField())).filter(
-        # Usernames need no escaping in JSON: the list's text has it quoted.
-        Q(listed__contains=f'"{user.username}"') | Q(notifies_room=True)
-    )
     return (
         unread.values("id")[:UNREAD_CAP].count(),
-        mentioning.values("id")[:UNREAD_CAP].count(),
+        mentioning(unread, user).values("id")[:UNREAD_CAP].count(),
     )
 
 
-def _titles(rooms: list[Room], viewer: Viewer) -> dict[int, str]:
+def room_titles(rooms: list[Room], viewer: Viewer) -> dict[int, str]:
     """Name each room; a direct conversation by its people other than ``viewer``."""
     direct = [room.pk for room in rooms if room.kind == Room.Kind.DIRECT]
     me = viewer.pk if viewer is not None else None

@@ -14,6 +14,8 @@ urlpatterns = [
         views.attachment_thumbnail,
         name="attachment_thumbnail",
     ),
+    path("search/", views.search_page, name="search"),
+    path("api/search", api.search_api, name="search_api"),
     path("api/rooms", api.rooms_api, name="rooms_api"),
     path("api/rooms/<slug:slug>/join", api.room_join_api, name="room_join_api"),
     path("api/rooms/<slug:slug>/members", api.member_list_api, name="member_list_api"),

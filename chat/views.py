@@ -12,9 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from chat import access, selectors, services
+from accounts.throttle import client_address
+from chat import access, search, selectors, services
 from chat.exceptions import ChatError, NotFound
 from chat.models import Attachment, Room
+from chat.protocol import parse_message_id
 
 
 @require_GET
@@ -32,6 +34,29 @@ def _sidebar(rooms: list[selectors.RoomEntry]) -> dict[str, object]:
         "direct_rooms": [e for e in rooms if e.kind == Room.Kind.DIRECT],
         "browse_rooms": [e for e in rooms if not e.joined],
     }
+
+
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    """The results of a search, a page at a time, without JavaScript."""
+    text = request.GET.get("q", "")
+    context: dict[str, object] = {"q": text, "room": request.GET.get("room", "")}
+    status = 200
+    if text.strip():
+        try:
+            search.throttle(request.user, client_address(request))
+            before = request.GET.get("before") or None
+            context["results"] = search.search(
+                request.user,
+                text,
+                room=request.GET.get("room") or None,
+                before=None
+                if before is None
+                else parse_message_id(before, name="before"),
+            )
+        except ChatError as error:
+            context["error"], status = error.detail, error.status
+    return render(request, "chat/search.html", context, status=status)
 
 
 @login_required

@@ -279,6 +279,9 @@ LOGGING = {
 RATE_LIMITS = os.environ.get("RATE_LIMITS", "on").strip().lower() != "off"
 RATE_LIMIT_MESSAGES = os.environ.get("RATE_LIMIT_MESSAGES", "10/5,60/60")
 RATE_LIMIT_CONNECTS = os.environ.get("RATE_LIMIT_CONNECTS", "30/10,300/600")
+# Searches per user, and per client address (guests count only there).
+RATE_LIMIT_SEARCH = os.environ.get("RATE_LIMIT_SEARCH", "10/5,120/60")
+RATE_LIMIT_SEARCH_IP = os.environ.get("RATE_LIMIT_SEARCH_IP", "20/5,300/60")
 # Failed logins per (username, address), per address, and per username: the
 # last is a ceiling only a distributed attack reaches, so that a stranger
 # cannot lock a user out.

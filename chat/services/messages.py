@@ -32,6 +32,7 @@ from chat.models import (
     Revision,
     Room,
 )
+from chat.search.text import document
 from chat.selectors import message_get, message_queryset
 from chat.services.common import (
     Actor,
@@ -58,6 +59,7 @@ def _new_message(
     users: dict[str, str],
     reply_to: Message | None,
     notice: bool,
+    file_name: str = "",
 ) -> Message:
     formatted = render(text, users=users, everyone=notice)
     message = Message(
@@ -68,6 +70,7 @@ def _new_message(
         html=formatted.html,
         mentions=formatted.mentions,
         notifies_room=formatted.everyone,
+        search_text=document(text, file_name),
         created=timezone.now(),
         client_id=client_id,
         reply_to=reply_to,
@@ -304,7 +307,14 @@ def attachment_create(
     try:
         with room_changes(room) as changes:
             message = _new_message(
-                changes.room, author, text, client_id, users, target, notice
+                changes.room,
+                author,
+                text,
+                client_id,
+                users,
+                target,
+                notice,
+                file_name=attachment.name,
             )
             changes.add(
                 message,
@@ -367,7 +377,8 @@ def message_edit(
         # Read under the lock: what a concurrent edit or delete left.
         message = message_get(room=changes.room, message_id=message_id)
         _editable(user, message)
-        if not text.strip() and message.attachment_or_none() is None:
+        attachment = message.attachment_or_none()
+        if not text.strip() and attachment is None:
             raise BadRequest(_("The message is blank."))
         if text == message.text:
             return message, False
@@ -384,9 +395,10 @@ def message_edit(
         formatted = render(text, users=users, everyone=message.notifies_room)
         message.text, message.html = text, formatted.html
         message.mentions, message.edited = formatted.mentions, now
+        message.search_text = document(text, attachment.name if attachment else "")
         changes.add(
             message,
-            fields=("text", "html", "mentions", "edited"),
+            fields=("text", "html", "mentions", "edited", "search_text"),
             client_id=client_id,
             log=lambda: (
                 "edit %s in %s by %s: %r",
@@ -453,13 +465,13 @@ def _tombstone(
     Attachment.objects.filter(message=message).delete()
     Revision.objects.filter(message=message).delete()
     Reaction.objects.filter(message=message).delete()
-    message.text = message.html = ""
+    message.text = message.html = message.search_text = ""
     message.mentions = []
     message.deleted = True
     mark_bare(message)
     changes.add(
         message,
-        fields=("text", "html", "mentions", "deleted"),
+        fields=("text", "html", "mentions", "deleted", "search_text"),
         client_id=client_id,
         log=log,
     )
@@ -484,6 +496,11 @@ def messages_disown(*, author: User) -> int:
         )
         attachments = list(Attachment.objects.filter(message__author=author))
         Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
+        # Their files' names are no longer found.
+        unfiled = Message.objects.filter(pk__in=[a.message_id for a in attachments])
+        for message in unfiled.only("text"):
+            message.search_text = document(message.text)
+            message.save(update_fields=["search_text"])
         Reaction.objects.filter(user=author).delete()
         # The client_ids go too: nobody can retry as an author who is gone.
         count = authored.update(

@@ -794,3 +794,40 @@ class AttachmentUploadApiFuzzTests:
         if response.status_code not in {200, 201}:
             assert Message.objects.count() == messages
             assert stored_files(media_root) == files
+
+
+# What a search may type: nasty text, the syntax of other engines, filters.
+search_text = st.lists(
+    st.one_of(
+        nasty_text,
+        st.sampled_from(['"', "-", "*", "NEAR", "(", ")", "OR", "AND", ":", "^"]),
+        st.sampled_from(["in:", "from:", "has:", "is:", "before:", "after:"]).map(
+            lambda name: name + "x"
+        ),
+        st.sampled_from(["сообщение", "release", "2026-01-01", "mention", "file"]),
+    ),
+    max_size=8,
+).map(" ".join)
+SNIPPET_MARKUP = re.compile(r"<(?!/?mark>)")
+
+
+class SearchApiFuzzTests:
+    @pytest.fixture
+    def found(self, room: Room, user: User) -> None:
+        for text in ("<b>release</b> & file", "<i>сообщение</i> mention 2026-01-01"):
+            message_create(room=room, author=user, text=text)
+
+    @FUZZ
+    @given(q=search_text, logged_in=st.booleans())
+    def test_any_search_gets_results_or_a_json_error(
+        self, client: Client, user_client: Client, found: None, q: str, logged_in: bool
+    ) -> None:
+        http = user_client if logged_in else client
+        response = http.get("/api/search", {"q": q})
+        body = check_response(response)
+        assert response.status_code in {200, 400, 404}, (q, body)
+        if response.status_code == 200:
+            for result in body["results"]:
+                assert set(result["message"]) == MESSAGE_KEYS
+                # Only <mark> is markup; the text is escaped.
+                assert not SNIPPET_MARKUP.search(result["snippet"]), result

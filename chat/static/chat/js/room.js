@@ -103,12 +103,17 @@ function reportError(detail) {
   else console.warn("chat:", detail);
 }
 
-followQuotes(list, (id) => {
+// Show message ``id`` among its neighbours, highlighted (a quote's original,
+// or a search result: ?around=<id>).
+function jumpTo(id) {
   showOriginal(id, { store, load: (target) => pages.loadAround(target) }).catch((error) => {
-    console.warn("chat: could not show the original", error);
+    console.warn("chat: could not show the message", error);
     reportError(strings.originalMissing);
   });
-});
+}
+
+followQuotes(list, jumpTo);
+const around = Number(new URLSearchParams(window.location.search).get("around"));
 
 // Frames about another room (a socket may follow several) are not ours.
 const about = (frame) => !frame.room || frame.room === room;
@@ -252,7 +257,9 @@ const dispatch = createDispatcher({
       // The first is the latest page; later ones bring what changed since.
       if (store.seq === null) {
         pages.started(messages);
-        reading.opened();
+        reading.opened().then(() => {
+          if (Number.isSafeInteger(around) && around > 0) jumpTo(around);
+        });
         setTimeout(() => places.follow(socket, config.maxRooms || 200), FOLLOW_OTHERS_AFTER_MS);
       } else {
         store.merge(messages);

@@ -1,0 +1,110 @@
+"""
+The two engines behind search, chosen by the database in use.
+
+Both look for each needle as a substring of ``Message.search_text``
+(chat.search.text) through a trigram index: SQLite's FTS5 table
+``chat_message_search`` (external content, the trigram tokenizer), or
+PostgreSQL's ``pg_trgm`` GIN index on the column, which ``LIKE`` uses. The
+same text and the same rule make both find the same messages.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from chat.models import Message
+
+FTS_TABLE = "chat_message_search"
+
+# Each statement may run again: a migration that rebuilds chat_message on
+# SQLite drops its triggers, and post_migrate puts them back (apps.py).
+INDEX_SQL = {
+    "sqlite": [
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+            search_text, content='chat_message', content_rowid='id',
+            tokenize='trigram')""",
+        # Empty texts (deleted messages, member lines) are not indexed.
+        f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_insert
+            AFTER INSERT ON chat_message WHEN new.search_text != '' BEGIN
+            INSERT INTO {FTS_TABLE}(rowid, search_text)
+            VALUES (new.id, new.search_text); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_delete
+            AFTER DELETE ON chat_message WHEN old.search_text != '' BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+            VALUES ('delete', old.id, old.search_text); END""",
+        f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_update
+            AFTER UPDATE OF search_text ON chat_message
+            WHEN old.search_text != new.search_text BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+            SELECT 'delete', old.id, old.search_text WHERE old.search_text != '';
+            INSERT INTO {FTS_TABLE}(rowid, search_text)
+            SELECT new.id, new.search_text WHERE new.search_text != ''; END""",
+    ],
+    "postgresql": [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"""CREATE INDEX IF NOT EXISTS {FTS_TABLE}_trgm ON chat_message
+            USING gin (search_text gin_trgm_ops)""",
+    ],
+}
+DROP_SQL = {
+    "sqlite": [
+        *(
+            f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}"
+            for name in ("insert", "delete", "update")
+        ),
+        f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    ],
+    "postgresql": [f"DROP INDEX IF EXISTS {FTS_TABLE}_trgm"],
+}
+
+
+def install(database: BaseDatabaseWrapper) -> None:
+    """Create what the engine of ``database`` searches with, if missing."""
+    with database.cursor() as cursor:
+        for statement in INDEX_SQL.get(database.vendor, []):
+            cursor.execute(statement)
+
+
+def reinstall(using: str = "default", **_kwargs: object) -> None:
+    """
+    After migrations (post_migrate): put back what a rebuild of
+    chat_message dropped, once the table has its search_text.
+    """
+    database = connections[using]
+    with database.cursor() as cursor:
+        tables = database.introspection.table_names(cursor)
+        if "chat_message" not in tables:
+            return
+        columns = database.introspection.get_table_description(cursor, "chat_message")
+    if any(column.name == "search_text" for column in columns):
+        install(database)
+
+
+def uninstall(database: BaseDatabaseWrapper) -> None:
+    """Drop what ``install`` created."""
+    with database.cursor() as cursor:
+        for statement in DROP_SQL.get(database.vendor, []):
+            cursor.execute(statement)
+
+
+def _fts_string(needle: str) -> str:
+    """``needle`` as an FTS5 string: a substring, never query syntax."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def matching(messages: QuerySet[Message], needles: list[str]) -> QuerySet[Message]:
+    """Narrow ``messages`` to those whose index text holds every needle."""
+    if connection.vendor == "sqlite":
+        expression = " AND ".join(_fts_string(needle) for needle in needles)
+        return messages.filter(
+            id__in=RawSQL(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",
+                [expression],
+            )
+        )
+    for needle in needles:
+        messages = messages.filter(search_text__contains=needle)
+    return messages

@@ -461,4 +461,85 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
             lines.append(
                 f"| {name} | {workload} | {_num(busy, 2)} | {_num(lag, 1)} ms |"
             )
+    lines += search_section(docs)
     (docs / "performance.md").write_text("\n".join(lines) + "\n")
+
+
+SEARCH_KINDS = {
+    "common": "common word",
+    "rare": "rare word",
+    "partial": "part of a word",
+    "link": "link fragment",
+    "phrase": "phrase",
+    "filtered": "filtered",
+    "short": "1-2 characters",
+}
+# Every search kind's p95 within this, on both engines; a stored message
+# with its index entry at most this many times one without.
+SEARCH_P95_MS = 50
+STORE_GOAL = 1.5
+
+
+def search_section(docs: Path) -> list[str]:
+    """The "Search" section, from `make bench-search`'s last run (if any)."""
+    path = docs / "search-performance.json"
+    if not path.exists():
+        return []
+    report = json.loads(path.read_text())
+    lines = [
+        "",
+        "## Search",
+        "",
+        "Written by `make bench-search` (bench/search.py), run of "
+        + report["date"]
+        + (" (quick, 100,000 messages)." if report["quick"] else "."),
+        "Each engine gets a fresh database of generated messages (Russian and",
+        "English words with Zipf frequencies and inflections, links, code) in",
+        "100 rooms, and each search kind 20 searches, 3 times each, through the",
+        "real selector as a user who may read every room (p50 / p95, and the",
+        "mean number of results on a page of 20). Store: mean time to store one",
+        "message through the service, before the index exists and after.",
+        "",
+        "| engine | messages | index build | size without / with index"
+        " (normalised text) | store without / with index | "
+        + " | ".join(SEARCH_KINDS.values())
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(SEARCH_KINDS),
+    ]
+    rows = []
+    for result in report["results"]:
+        queries = result["queries"]
+        cells = [
+            f"{_num(queries[k]['p50'], 1)} / {_num(queries[k]['p95'], 1)} ms"
+            f" ({_num(queries[k]['mean_hits'], 1)})"
+            for k in SEARCH_KINDS
+        ]
+        ratio = result["store_ms_with_index"] / result["store_ms_without_index"]
+        rows.append((result, ratio))
+        lines.append(
+            f"| {result['engine']} | {result['messages']:,} "
+            f"| {_num(result['index_build_seconds'], 1)} s "
+            f"| {result['bytes_without_index'] / 2**20:,.0f} / "
+            f"{result['bytes_with_index'] / 2**20:,.0f} MiB "
+            f"({result['search_text_bytes'] / 2**20:,.0f} MiB) "
+            f"| {_num(result['store_ms_without_index'], 2)} / "
+            f"{_num(result['store_ms_with_index'], 2)} ms ({ratio:.2f}x) | "
+            + " | ".join(cells)
+            + " |"
+        )
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for result, ratio in rows:
+        engine = result["engine"]
+        worst = max(result["queries"], key=lambda k: result["queries"][k]["p95"])
+        p95 = result["queries"][worst]["p95"]
+        lines.append(
+            f"| {engine}: every search kind's p95 within {SEARCH_P95_MS} ms "
+            f"| slowest: {SEARCH_KINDS[worst]}, {_num(p95, 1)} ms "
+            f"| {_verdict(p95 <= SEARCH_P95_MS)} |"
+        )
+        lines.append(
+            f"| {engine}: a message stored with its index entry within "
+            f"{STORE_GOAL}x of one without | {ratio:.2f}x "
+            f"| {_verdict(ratio <= STORE_GOAL)} |"
+        )
+    return lines

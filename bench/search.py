@@ -173,14 +173,17 @@ class Corpus:
         return " ".join(words)
 
 
-def child(engine: str, url: str, messages: int) -> dict[str, Any]:
-    """Measure one engine on the database at ``url``; return the figures."""
+def child(engine: str, url: str, messages: int, data: str) -> dict[str, Any]:
+    """
+    Measure one engine on the database at ``url`` (SQLite: a file in
+    ``data``); return the figures.
+    """
     import django
 
     sys.path.insert(0, str(ROOT))
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATA_DIR=tempfile.mkdtemp(prefix="chat-bench-search-"),
+        DATA_DIR=data,
         RATE_LIMITS="off",
         SECRET_KEY=secrets.token_urlsafe(40),
         DEBUG="0",
@@ -396,10 +399,12 @@ def main() -> None:
     )
     parser.add_argument("--url", default="", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     messages = 100_000 if args.quick else args.messages
     if args.engine:
-        Path(args.out).write_text(json.dumps(child(args.engine, args.url, messages)))
+        figures = child(args.engine, args.url, messages, args.data)
+        Path(args.out).write_text(json.dumps(figures))
         return
     results = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-search-") as scratch:
@@ -411,6 +416,8 @@ def main() -> None:
                     continue
                 url = database[1]
             out = Path(scratch) / f"{engine}.json"
+            data = Path(scratch) / engine
+            data.mkdir()
             print(f"{engine}: {messages:,} messages…", flush=True)
             try:
                 subprocess.run(
@@ -425,6 +432,8 @@ def main() -> None:
                         str(out),
                         "--messages",
                         str(messages),
+                        "--data",
+                        str(data),
                     ],
                     check=True,
                     cwd=ROOT,

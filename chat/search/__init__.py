@@ -76,15 +76,17 @@ def search(
         room__in=rooms, deleted=False, member_action=""
     ).exclude(author__in=selectors.blocked_users(viewer))
     messages = _filtered(messages, query, viewer)
-    if query.needles:
-        messages = matching(messages, query.needles)
-    elif query.short:
+    if query.short and not query.needles:
         messages = _recent(messages)
     for term in query.short:
         messages = messages.filter(search_text__contains=term)
     if before is not None:
         messages = messages.filter(id__lt=before)
-    ids = list(messages.order_by("-id").values_list("id", flat=True)[: limit + 1])
+    if query.needles:
+        messages = matching(messages, query.needles)
+    else:
+        messages = messages.order_by("-id")
+    ids = list(messages.values_list("id", flat=True)[: limit + 1])
     found = selectors.message_queryset().select_related("room").in_bulk(ids[:limit])
     shown = [found[pk] for pk in ids[:limit] if pk in found]
     names = selectors.room_titles(list({m.room for m in shown}), viewer)

@@ -40,6 +40,7 @@ BATCH = 10_000
 # Messages stored through the service, before and after the index exists.
 STORED = 400
 REPEATS = 3
+RARE_EVERY = 1000
 KINDS = ("common", "rare", "partial", "link", "phrase", "filtered", "short")
 
 RU_ONSETS = [
@@ -147,6 +148,10 @@ class Corpus:
         # Zipf: the word of rank r comes about 1/r as often as the first.
         self.ru_weights = [1 / (rank + 1) for rank in range(len(self.ru))]
         self.en_weights = [1 / (rank + 1) for rank in range(len(self.en))]
+        # Every RARE_EVERY-th message names a ticket no other names: what a
+        # rare word is at any size (the "rare" searches look for them).
+        self.count = 0
+        self.tickets: list[str] = []
 
     def words(self, count: int, russian: bool) -> list[str]:
         lemmas, weights, endings = (
@@ -160,6 +165,10 @@ class Corpus:
     def message(self) -> str:
         rng = self.rng
         words = self.words(rng.randint(3, 18), russian=rng.random() < 0.5)
+        self.count += 1
+        if self.count % RARE_EVERY == 0:
+            self.tickets.append(f"ticket{self.count}qz")
+            words.append(self.tickets[-1])
         roll = rng.random()
         if roll < 0.05:
             host, path = self.words(2, russian=False)
@@ -344,13 +353,12 @@ def _query_mix(corpus: Corpus, texts: list[str]) -> dict[str, list[str]]:
                 counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts, key=counts.__getitem__, reverse=True)
     common = ranked[:20]
-    rare = [w for w in ranked if counts[w] == 1 and len(w) >= 6][:400]
     middle = ranked[200:2000]
     links = [t for t in texts if "https://docs." in t]
     two = [t.split() for t in texts if len(t.split()) >= 4]
     return {
         "common": common,
-        "rare": rng.sample(rare, 20),
+        "rare": rng.sample(corpus.tickets, 20),
         "partial": [w[:4] for w in rng.sample(middle, 20)],
         "link": [
             next(p for p in t.split() if p.startswith("https://")).split(".")[1]

@@ -19,7 +19,7 @@ from chat import access, ratelimit, selectors
 from chat.access import Viewer
 from chat.exceptions import BadRequest
 from chat.models import Message
-from chat.search.engines import matching
+from chat.search.engines import page
 from chat.search.query import Query, parse
 from chat.search.text import snippet
 
@@ -83,10 +83,9 @@ def search(
     if before is not None:
         messages = messages.filter(id__lt=before)
     if query.needles:
-        messages = matching(messages, query.needles)
+        ids = page(messages, query.needles, limit + 1, below=before)
     else:
-        messages = messages.order_by("-id")
-    ids = list(messages.values_list("id", flat=True)[: limit + 1])
+        ids = list(messages.order_by("-id").values_list("id", flat=True)[: limit + 1])
     found = selectors.message_queryset().select_related("room").in_bulk(ids[:limit])
     shown = [found[pk] for pk in ids[:limit] if pk in found]
     names = selectors.room_titles(list({m.room for m in shown}), viewer)

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import User
 from chat import search
 from chat.models import Message, Room
+from chat.search import engines
 from chat.services import (
     attachment_create,
     member_add,
@@ -144,6 +145,26 @@ def test_every_query_finds_what_it_should(corpus: dict[str, Message]) -> None:
         f"{text!r}: found {got}, expected {EXPECTED[text]}"
         for text, got in wrong.items()
     )
+
+
+def test_the_same_answers_when_few_messages_are_read_in_id_order(
+    corpus: dict[str, Message], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads the newest WINDOW messages by id, then the older ones
+    # through the trigram index: with a window of 3, most answers come
+    # from the index, and must be the same.
+    monkeypatch.setattr(engines, "WINDOW", 3)
+    test_every_query_finds_what_it_should(corpus)
+
+
+def test_pages_follow_on_from_the_cursor(corpus: dict[str, Message]) -> None:
+    alice = User.objects.get(username="alice")
+    first = search.search(alice, "has:file", limit=1)
+    assert first.next == corpus["image"].pk
+    second = search.search(alice, "e", limit=1, before=first.next)
+    assert [hit.message.pk for hit in second.hits] == [corpus["file"].pk]
+    words = search.search(alice, "phrase", limit=1, before=corpus["phrase-apart"].pk)
+    assert [hit.message.pk for hit in words.hits] == [corpus["phrase"].pk]
 
 
 def test_a_private_room_is_found_by_its_members_only(

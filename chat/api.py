@@ -62,18 +62,21 @@ def _id_param(request: HttpRequest, name: str) -> int | None:
     return parse_message_id(value, name=name)
 
 
-def _limit_param(request: HttpRequest) -> int:
+def _limit_param(
+    request: HttpRequest,
+    default: int = settings.HISTORY_PAGE_SIZE,
+    maximum: int = settings.HISTORY_MAX_PAGE_SIZE,
+) -> int:
     value = request.GET.get("limit")
     if value is None or value == "":
-        return settings.HISTORY_PAGE_SIZE
+        return default
     if (
         not (value.isascii() and value.isdigit())
         or len(value) > 10
-        or not 1 <= int(value) <= settings.HISTORY_MAX_PAGE_SIZE
+        or not 1 <= int(value) <= maximum
     ):
         raise BadRequest(
-            _("limit must be a number from 1 to %(max)d.")
-            % {"max": settings.HISTORY_MAX_PAGE_SIZE}
+            _("limit must be a number from 1 to %(max)d.") % {"max": maximum}
         )
     return int(value)
 
@@ -128,16 +131,11 @@ def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
 def search_api(request: HttpRequest) -> JsonResponse:
     """Find messages: ``q``, optional ``room``, ``limit`` and ``before``."""
     search.throttle(request.user, client_address(request))
-    limit = request.GET.get("limit") or "20"
-    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= search.PAGE_MAX):
-        raise BadRequest(
-            _("limit must be a number from 1 to %(max)d.") % {"max": search.PAGE_MAX}
-        )
     results = search.search(
         request.user,
         request.GET.get("q", ""),
         room=request.GET.get("room") or None,
-        limit=int(limit),
+        limit=_limit_param(request, search.PAGE_SIZE, search.PAGE_MAX),
         before=_id_param(request, "before"),
     )
     return JsonResponse(

@@ -23,8 +23,9 @@ from chat.search.engines import page
 from chat.search.query import Query, parse
 from chat.search.text import snippet
 
-__all__ = ["PAGE_MAX", "Hit", "Results", "search", "throttle"]
+__all__ = ["PAGE_MAX", "PAGE_SIZE", "Hit", "Results", "search", "throttle"]
 
+PAGE_SIZE = 20
 PAGE_MAX = 50
 # Terms of 1 or 2 characters (no trigram index can find them) are looked
 # for in this many of the newest messages in scope, never in all.
@@ -56,7 +57,7 @@ def search(
     text: str,
     *,
     room: str | None = None,
-    limit: int = 20,
+    limit: int = PAGE_SIZE,
     before: int | None = None,
 ) -> Results:
     """

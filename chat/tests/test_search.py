@@ -83,6 +83,7 @@ class ApiTests:
             ({"q": "x" * 10_000}, "at most 300 characters"),
             ({"q": "release", "limit": "0"}, "limit must be"),
             ({"q": "release", "limit": "51"}, "limit must be"),
+            ({"q": "release", "limit": "9" * 5000}, "limit must be"),
             ({"q": "release", "before": "-1"}, "before"),
             ({"q": "has:nothing"}, "has:file"),
         ],

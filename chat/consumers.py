@@ -84,8 +84,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             with translation.override(self.language):
                 await ratelimit.aenforce_connect(self.scope)
                 since, after = handshake.resume_point(self.scope)
-                if handshake.wants_presence(self.scope):
-                    self.presence_wanted = True
+                self.presence_wanted = handshake.wants_presence(self.scope)
                 if self.fixed_room is not None:
                     room = await self.following.find(self.fixed_room)
         except NotFound:

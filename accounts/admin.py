@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from accounts.services import user_delete_by_staff
+from accounts.models import AccessToken, User
+from accounts.services import token_revoke, user_delete_by_staff
 from accounts.validators import fold
 
 
@@ -41,3 +41,27 @@ class UserAdmin(BaseUserAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_delete_by_staff(user=user, staff=request.user)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    """Staff see every token and may revoke one; tokens are made by their users."""
+
+    list_display = ("name", "user", "hint", "scopes", "created", "expires", "last_used")
+    list_select_related = ("user",)
+    search_fields = ("name", "user__username", "hint")
+    readonly_fields = ("user", "name", "scopes", "hint", "created", "last_used")
+    fields = (*readonly_fields, "expires")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Revoking goes through the service: the token's sockets close.
+    def delete_model(self, request: HttpRequest, obj: AccessToken) -> None:
+        token_revoke(user=obj.user, token_id=obj.pk)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[AccessToken]
+    ) -> None:
+        for token in queryset.select_related("user"):
+            token_revoke(user=token.user, token_id=token.pk)

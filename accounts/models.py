@@ -7,8 +7,10 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as AuthUserManager
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import tokens
 from accounts.validators import (
     DISPLAY_NAME_MAX_LENGTH,
     NAME_KEY_MAX_LENGTH,
@@ -177,3 +179,69 @@ def name_taken_error() -> ValidationError:
 
 def _too_long() -> ValidationError:
     return ValidationError(_("This name is too long once normalized."), code="too_long")
+
+
+class AccessTokenManager(models.Manager["AccessToken"]):
+    def find(self, value: str) -> AccessToken | None:
+        """
+        Return the stored token ``value`` is, if it is live; mark it used
+        (at most once a minute).
+        """
+        if not tokens.well_formed(value):
+            return None
+        token = (
+            self.select_related("user").filter(key_hash=tokens.digest(value)).first()
+        )
+        if token is None or not token.live:
+            return None
+        now = timezone.now()
+        if token.last_used is None or now - token.last_used >= tokens.LAST_USED_STEP:
+            self.filter(pk=token.pk).update(last_used=now)
+            token.last_used = now
+        return token
+
+
+class AccessToken(models.Model):
+    """
+    A personal access token: a program acting as its user, within scopes.
+
+    Only the token's SHA-256 is stored (accounts.tokens), so the token
+    itself is shown once, when made. Revoking deletes the row.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", _("read")
+        WRITE = "write", _("write")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    scopes = models.JSONField(_("scopes"), default=list)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The token's first characters, shown to tell tokens apart.
+    hint = models.CharField(_("starts with"), max_length=16, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects: ClassVar[AccessTokenManager] = AccessTokenManager()
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.Scope.WRITE in self.scopes
+
+    @property
+    def live(self) -> bool:
+        """Whether the token still acts for its user: not expired, user active."""
+        return self.user.is_active and (
+            self.expires is None or self.expires > timezone.now()
+        )

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import User, name_taken_error
+from accounts import tokens
+from accounts.models import AccessToken, User, name_taken_error
 from accounts.validators import clean_display_name
 from chat import events
 from chat.services import messages_disown
@@ -158,3 +163,62 @@ def _delete(user: User) -> int:
     locked.delete()
     transaction.on_commit(events.logins_check, robust=True)
     return count
+
+
+# Tokens one user may hold at once.
+TOKENS_MAX = 50
+
+
+@transaction.atomic
+def token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: Collection[str],
+    expires: datetime | None = None,
+) -> tuple[AccessToken, str]:
+    """
+    Make a personal access token for ``user``; return it stored, and the
+    token itself, which is never shown again. ``write`` includes reading.
+    """
+    name = " ".join(str(name).split())
+    if not name:
+        raise ValidationError(_("Give the token a name."), code="required")
+    if len(name) > AccessToken._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise ValidationError(_("The name is too long."), code="max_length")
+    allowed = set(AccessToken.Scope.values)
+    if not scopes or not set(scopes) <= allowed:
+        raise ValidationError(_("Scopes are read and write."), code="invalid_scopes")
+    if expires is not None and expires <= timezone.now():
+        raise ValidationError(_("The expiry is in the past."), code="expired")
+    # Locks the user's row: two requests cannot both pass the count.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if AccessToken.objects.filter(user=user).count() >= TOKENS_MAX:
+        raise ValidationError(
+            _("You have %(max)d tokens; revoke one first.") % {"max": TOKENS_MAX},
+            code="too_many",
+        )
+    value = tokens.generate()
+    token = AccessToken.objects.create(
+        user=user,
+        name=name,
+        scopes=[s for s in AccessToken.Scope.values if s in scopes or s == "read"],
+        key_hash=tokens.digest(value),
+        hint=value[: tokens.HINT_LENGTH],
+        expires=expires,
+    )
+    logger.info("token made: %s %r (%s)", user.username, name, token.hint)
+    return token, value
+
+
+@transaction.atomic
+def token_revoke(*, user: User, token_id: int) -> bool:
+    """
+    Revoke one of ``user``'s tokens; its sockets close within a moment.
+    Return whether there was such a token.
+    """
+    deleted, _rows = AccessToken.objects.filter(user=user, pk=token_id).delete()
+    if deleted:
+        transaction.on_commit(events.logins_check, robust=True)
+        logger.info("token revoked: %s #%d", user.username, token_id)
+    return bool(deleted)

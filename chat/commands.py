@@ -14,10 +14,11 @@ from itertools import groupby
 
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from accounts.sessions import session_user
+from accounts.sessions import login_of
 from chat import protocol, services
-from chat.exceptions import ChatError
+from chat.exceptions import ChatError, InsufficientScope
 from chat.models import Message, Room
 from chat.payloads import encoded_message
 from chat.services import Actor
@@ -132,7 +133,7 @@ _HANDLERS: dict[type, Callable[..., Reply]] = {
 
 def execute(
     commands: list[tuple[Room, protocol.RoomCommand]],
-    session_key: str | None,
+    login_key: str | None,
     language: str,
 ) -> list[Reply]:
     """
@@ -146,14 +147,28 @@ def execute(
     """
     with translation.override(language):
         # The login is checked again for every batch: it may have ended
-        # since the socket opened (logout, password change, deactivation).
-        user = session_user(session_key)
+        # since the socket opened (logout, password change, deactivation,
+        # a revoked token).
+        login = login_of(login_key)
         replies: list[Reply] = []
         for room, in_room in groupby(commands, key=lambda pair: pair[0]):
+            if login is not None and not login.can_write:
+                replies.extend(
+                    _answer(
+                        InsufficientScope(_("This token may only read.")),
+                        protocol.ERROR,
+                        room,
+                        command.client_id,
+                    )
+                    for _room, command in in_room
+                )
+                continue
             with transaction.atomic():
                 for kind, group in groupby(in_room, key=lambda pair: type(pair[1])):
                     batch = [command for _room, command in group]
-                    replies.extend(_run(room, user, kind, batch))
+                    replies.extend(
+                        _run(room, login.user if login else None, kind, batch)
+                    )
         return replies
 
 

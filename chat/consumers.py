@@ -10,9 +10,16 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from chat import access, commands, handshake, protocol, ratelimit
-from chat.exceptions import BadRequest, ChatError, NotFound, RateLimited
+from chat import access, auth, commands, handshake, protocol, ratelimit
+from chat.exceptions import (
+    BadRequest,
+    ChatError,
+    InsufficientScope,
+    NotFound,
+    RateLimited,
+)
 from chat.hub import get_hub
 from chat.models import Room
 from chat.presence import Person
@@ -185,6 +192,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             with translation.override(self.language):
                 room = self.following.room_of(command.room)
+                if not auth.can_write(self.scope):
+                    raise InsufficientScope(_("This token may only read."))
                 get_hub().typing(room.slug, self.presence)
         except ChatError as error:
             error.room = command.room or self.fixed_room
@@ -204,7 +213,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 refused[index] = protocol.error_frame(error)
         replies = iter(
             await database_sync_to_async(commands.execute)(
-                rooms, self.session_key(), self.language
+                rooms, self.login_key(), self.language
             )
             if rooms
             else []
@@ -221,12 +230,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # What subscriptions call ---------------------------------------------
 
-    def session_key(self) -> str | None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            return None
-        key: str | None = self.scope["session"].session_key
-        return key
+    def login_key(self) -> str | None:
+        return auth.login_key(self.scope)
 
     def viewer(self) -> access.Viewer:
         """Return who the socket logged in as (AnonymousUser for a guest)."""

@@ -35,6 +35,19 @@ class Forbidden(ChatError):
     status = 403
 
 
+class InsufficientScope(Forbidden):
+    """The request's token lacks the scope the action needs (``write``)."""
+
+    code = "insufficient_scope"
+
+
+class Unauthenticated(ChatError):
+    """The request's credentials are not valid (an unknown or expired token)."""
+
+    code = "unauthenticated"
+    status = 401
+
+
 class TooLarge(ChatError):
     code = "too_large"
     status = 413

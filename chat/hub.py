@@ -33,7 +33,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from accounts.sessions import ended_sessions
+from accounts.sessions import ended_logins
 from chat import events, protocol, selectors
 from chat.models import Room
 from chat.payloads import Encoded, MemberChange, encoded_messages
@@ -59,8 +59,8 @@ class Listener(Protocol):
     def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
         """Send ``changes`` in order (``wire``: all their bytes) without waiting."""
 
-    def session_key(self) -> str | None:
-        """Return the session that logged the socket in, if any."""
+    def login_key(self) -> str | None:
+        """Return the key of the login (session or token) behind the socket."""
 
     def end_session(self) -> None:
         """Close the socket: its login ended."""
@@ -83,6 +83,12 @@ class UserSocket(Protocol):
 
     def tell(self, frame: str, wire: bytes) -> None:
         """Send ``frame`` (``wire``: its bytes) without waiting."""
+
+    def login_key(self) -> str | None:
+        """Return the key of the login (session or token) behind the socket."""
+
+    def end_session(self) -> None:
+        """Close the socket: its login ended."""
 
 
 class Joined(NamedTuple):
@@ -549,18 +555,23 @@ class Hub:
         await self._end_stale_sessions(states)
 
     async def _end_stale_sessions(self, states: list[RoomState]) -> None:
+        # A logged-in socket counts among its user's sockets, whether or
+        # not it follows a room yet.
+        sockets: list[Listener | UserSocket] = [
+            listener for state in states for listener in state.listeners
+        ]
+        sockets.extend(socket for group in self.users.values() for socket in group)
         keyed = [
-            (key, listener)
-            for state in states
-            for listener in state.listeners
-            if (key := listener.session_key()) is not None
+            (key, socket)
+            for socket in sockets
+            if (key := socket.login_key()) is not None
         ]
         if not keyed:
             return
-        ended = await database_sync_to_async(ended_sessions)({k for k, _ in keyed})
-        for key, listener in keyed:
+        ended = await database_sync_to_async(ended_logins)({k for k, _ in keyed})
+        for key, socket in keyed:
             if key in ended:
-                listener.end_session()
+                socket.end_session()
 
     async def close(self) -> None:
         for task in [*self.tasks, *self.chores]:

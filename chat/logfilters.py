@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+
+from accounts import tokens
+
+TOKEN_RE = re.compile(re.escape(tokens.PREFIX) + r"[0-9A-Za-z]{8,}")
 
 
 class RepeatLimit(logging.Filter):
@@ -36,3 +41,21 @@ class RepeatLimit(logging.Filter):
         passed = seen <= self.burst
         self._windows[key] = (start, seen, dropped + (not passed))
         return passed
+
+
+class RedactTokens(logging.Filter):
+    """
+    Mask personal access tokens (accounts.tokens) in a record's text.
+
+    Tokens travel only in headers, which nothing logs, and one in a URL is
+    refused; this catches one quoted by anything else (an exception's
+    message, a library's debug line).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if tokens.PREFIX in message:
+            masked = TOKEN_RE.sub(tokens.PREFIX + "…", message)
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True

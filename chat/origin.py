@@ -6,8 +6,10 @@ whichever page opened the socket; only the ``Origin`` header tells the site
 from another one. A handshake is let through when its ``Origin`` is the site
 itself (the scheme, host and port the request came to, the host passing
 ALLOWED_HOSTS) or is listed in CSRF_TRUSTED_ORIGINS, the rule Django's CSRF
-``Origin`` check applies to forms. Anything else is refused before the
-socket opens, with HTTP 403.
+``Origin`` check applies to forms. A handshake with no ``Origin`` and no
+cookie is a program, not a browser (chat/auth.py: a guest, or a token's
+user), and is let through too. Anything else is refused before the socket
+opens, with HTTP 403.
 """
 
 from __future__ import annotations
@@ -159,11 +161,15 @@ def is_trusted(origin: Origin) -> bool:
 
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """Return whether the handshake in ``scope`` may open a socket."""
+    if not _values(scope, b"origin") and not _values(scope, b"cookie"):
+        # A client that is not a browser: with no cookie it brings no
+        # credentials a browser would add for another site, so it reads
+        # public rooms as a guest, or acts by its own token.
+        return True
     value = _header(scope, b"origin")
     if value is None or value == "null":
-        # No origin to check: a client that is not a browser, or a page
-        # whose origin is opaque. Only a client that brings credentials of
-        # its own (a token, not the browser's cookie) could be let in here.
+        # A cookie with no origin to check, or a page whose origin is
+        # opaque: the cookie could be a visitor's, sent for another site.
         return False
     origin = parse_origin(value)
     if origin is None:

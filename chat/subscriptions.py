@@ -39,7 +39,7 @@ class Socket(Protocol):
 
     output: Output
 
-    def session_key(self) -> str | None: ...
+    def login_key(self) -> str | None: ...
 
     def end_session(self) -> None: ...
 
@@ -220,8 +220,8 @@ class Subscription:
         for seq, frame, one in changes:
             self.deliver(seq, frame, one)
 
-    def session_key(self) -> str | None:
-        return self.socket.session_key()
+    def login_key(self) -> str | None:
+        return self.socket.login_key()
 
     def end_session(self) -> None:
         self.socket.end_session()

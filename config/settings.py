@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.refuse_tokens_in_urls",
     "chat.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -247,10 +248,17 @@ LOGGING = {
     "filters": {
         # The server's own line per malformed request, at most 10 a minute.
         "repeat_limit": {"()": "chat.logfilters.RepeatLimit"},
+        # Whatever a line quotes, a personal access token in it is masked.
+        "redact_tokens": {"()": "chat.logfilters.RedactTokens"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "dated"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "dated",
+            "filters": ["redact_tokens"],
+        },
         "file": {
+            "filters": ["redact_tokens"],
             "class": "logging.handlers.RotatingFileHandler",
             "filename": str(LOG_FILE),
             "maxBytes": 10 * 1024 * 1024,

@@ -32,7 +32,7 @@ class Inbox:
         for seq, frame, one in changes:
             self.deliver(seq, frame, one)
 
-    def session_key(self) -> str | None:
+    def login_key(self) -> str | None:
         return self.key
 
     def end_session(self) -> None:

@@ -80,8 +80,20 @@ class SiteOriginTests:
     def test_any_other_origin_is_refused(self, page: str) -> None:
         assert origin_allowed(handshake(page)) is False
 
-    def test_a_missing_origin_is_refused(self) -> None:
-        assert origin_allowed(handshake(None)) is False
+    def test_a_missing_origin_with_a_cookie_is_refused(self) -> None:
+        scope = handshake(None)
+        scope["headers"].append((b"cookie", b"sessionid=abc"))
+        assert origin_allowed(scope) is False
+
+    def test_a_null_origin_with_a_cookie_is_refused(self) -> None:
+        scope = handshake("null")
+        scope["headers"].append((b"cookie", b"sessionid=abc"))
+        assert origin_allowed(scope) is False
+
+    def test_a_program_without_origin_or_cookie_may_connect(self) -> None:
+        # Not a browser: it has no visitor's cookie to borrow (chat/auth.py
+        # makes it a guest, or its token's user).
+        assert origin_allowed(handshake(None)) is True
 
     def test_two_origins_are_refused(self) -> None:
         scope = handshake("http://127.0.0.1:8080")

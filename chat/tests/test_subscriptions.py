@@ -23,7 +23,7 @@ class Socket:
     async def _send(self, frame: str) -> None:
         self.sent.append(frame)
 
-    def session_key(self) -> str | None:
+    def login_key(self) -> str | None:
         return None
 
     def end_session(self) -> None:

@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: run test lint format bench bench-quick bench-search bench-search-quick superuser clean clean-data
+.PHONY: run test lint format openapi tui bench bench-quick bench-search bench-search-quick superuser clean clean-data
 
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ lint: $(INSTALLED)
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Write API v1's OpenAPI description to docs/openapi.json (after an API change).
+openapi: $(INSTALLED)
+	$(BIN)/python manage.py export_openapi_schema --api api.v1.api --indent 2 \
+		--sorted --output docs/openapi.json
+
+## The terminal client, on the chat `make run` serves (CHAT_TOKEN to log in).
+tui: $(INSTALLED)
+	$(BIN)/chat-tui --server http://127.0.0.1:$(or $(PORT),8080)
 
 $(BENCH_INSTALLED): $(INSTALLED) bench/package-lock.json
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bench]"

@@ -13,11 +13,20 @@ from accounts.validators import fold
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "display_name", "email", "is_staff", "is_active")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "is_staff",
+        "is_bot",
+        "is_active",
+    )
+    list_filter = (*BaseUserAdmin.list_filter, "is_bot")
     search_fields = ("username", "display_name", "email")
+    autocomplete_fields = ("bot_owner",)
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Chat"), {"fields": ("display_name",)}),
+        (_("Chat"), {"fields": ("display_name", "is_bot", "bot_owner")}),
     )
 
     def get_search_results(

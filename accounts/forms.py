@@ -157,3 +157,56 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         subject = "".join(render_to_string(subject_template_name, context).splitlines())
         body = render_to_string(email_template_name, context)
         email_send_later(EmailMessage(subject, body, from_email, [to_email]))
+
+
+class TokenForm(forms.Form):
+    """A new personal access token: for whom, its name, scopes and expiry."""
+
+    EXPIRY_DAYS = (
+        ("30", _("30 days")),
+        ("90", _("90 days")),
+        ("365", _("a year")),
+        ("", _("never")),
+    )
+
+    owner = forms.TypedChoiceField(label=_("For"), coerce=int)
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What it is for, e.g. “build bot” or “laptop terminal”."),
+    )
+    scopes = forms.ChoiceField(
+        label=_("Access"),
+        choices=(
+            ("read", _("Read only")),
+            ("read,write", _("Read and write")),
+        ),
+        initial="read,write",
+        widget=forms.RadioSelect,
+    )
+    expires_in = forms.ChoiceField(
+        label=_("Expires after"), choices=EXPIRY_DAYS, initial="90", required=False
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.TypedChoiceField)
+        owner.choices = [
+            (user.pk, _("You (%(name)s)") % {"name": user.username}),
+            *(
+                (bot.pk, _("Bot %(name)s") % {"name": bot.username})
+                for bot in user.bots.order_by("username")
+            ),
+        ]
+        owner.initial = user.pk
+
+
+class BotForm(forms.Form):
+    """A new bot account, owned by the person who makes it."""
+
+    username = forms.CharField(
+        label=_("Bot's username"),
+        max_length=150,
+        help_text=_("Shown on its messages, with a “bot” tag."),
+    )

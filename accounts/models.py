@@ -44,6 +44,23 @@ class User(AbstractUser):
         max_length=NAME_KEY_MAX_LENGTH, unique=True, editable=False
     )
 
+    # A bot posts through a token or a webhook, never logs in with a
+    # password; its messages carry a "bot" tag.
+    is_bot = models.BooleanField(
+        _("bot"),
+        default=False,
+        help_text=_("A program's account: its messages are tagged as a bot's."),
+    )
+    bot_owner = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="bots",
+        verbose_name=_("bot's owner"),
+        help_text=_("The person who made this bot and manages its tokens."),
+    )
+
     objects: ClassVar[UserManager] = UserManager()
 
     def __str__(self) -> str:

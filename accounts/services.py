@@ -11,12 +11,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import tokens
 from accounts.models import AccessToken, User, name_taken_error
-from accounts.validators import clean_display_name
+from accounts.validators import clean_display_name, clean_name
 from chat import events
 from chat.services import messages_disown
 
@@ -167,6 +168,51 @@ def _delete(user: User) -> int:
 
 # Tokens one user may hold at once.
 TOKENS_MAX = 50
+TOKEN_NAME_MAX_LENGTH = 100
+
+
+# Bots one person may own.
+BOTS_MAX = 20
+
+
+def _tokens_of(actor: User) -> QuerySet[AccessToken]:
+    """The tokens ``actor`` manages: their own and their bots'."""
+    return AccessToken.objects.filter(Q(user=actor) | Q(user__bot_owner=actor))
+
+
+@transaction.atomic
+def bot_create(*, owner: User, username: str, limited: bool = True) -> User:
+    """
+    Make a bot account owned by ``owner``; it acts only through tokens (or
+    its webhook's secret). ``limited``: counts against BOTS_MAX (a
+    webhook's bot counts against its room's webhooks instead).
+    """
+    if owner.is_bot:
+        raise ValidationError(_("A bot cannot make bots."), code="bot_owner")
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    if limited and owner.bots.filter(webhook__isnull=True).count() >= BOTS_MAX:
+        raise ValidationError(
+            _("You have %(max)d bots; delete one first.") % {"max": BOTS_MAX},
+            code="too_many",
+        )
+    bot = User(username=username, is_bot=True, bot_owner=owner)
+    bot.display_name = clean_display_name(username)
+    bot.set_unusable_password()
+    bot.full_clean()
+    _save_names(bot)
+    logger.info("bot made: %s by %s", bot.username, owner.username)
+    return bot
+
+
+@transaction.atomic
+def bot_delete(*, owner: User, bot_id: int) -> bool:
+    """Delete one of ``owner``'s bots; its messages stay, as a deleted user's."""
+    bot = User.objects.filter(pk=bot_id, bot_owner=owner, is_bot=True).first()
+    if bot is None:
+        return False
+    _delete(bot)
+    logger.info("bot deleted: %s by %s", bot.username, owner.username)
+    return True
 
 
 @transaction.atomic
@@ -176,16 +222,19 @@ def token_create(
     name: str,
     scopes: Collection[str],
     expires: datetime | None = None,
+    actor: User | None = None,
 ) -> tuple[AccessToken, str]:
     """
-    Make a personal access token for ``user``; return it stored, and the
-    token itself, which is never shown again. ``write`` includes reading.
+    Make a personal access token for ``user`` (``actor``, if given, must be
+    them or their bot's owner); return it stored, and the token itself,
+    which is never shown again. ``write`` includes reading.
     """
-    name = " ".join(str(name).split())
-    if not name:
-        raise ValidationError(_("Give the token a name."), code="required")
-    if len(name) > AccessToken._meta.get_field("name").max_length:  # type: ignore[operator]
-        raise ValidationError(_("The name is too long."), code="max_length")
+    if actor is not None and actor.pk != user.pk and user.bot_owner_id != actor.pk:
+        raise ValidationError(
+            _("You can make tokens for yourself and your bots only."),
+            code="not_yours",
+        )
+    name = clean_name(str(name), max_length=TOKEN_NAME_MAX_LENGTH)
     allowed = set(AccessToken.Scope.values)
     if not scopes or not set(scopes) <= allowed:
         raise ValidationError(_("Scopes are read and write."), code="invalid_scopes")
@@ -214,11 +263,16 @@ def token_create(
 @transaction.atomic
 def token_revoke(*, user: User, token_id: int) -> bool:
     """
-    Revoke one of ``user``'s tokens; its sockets close within a moment.
-    Return whether there was such a token.
+    Revoke one of the tokens ``user`` manages (their own, their bots');
+    its sockets close within a moment. Return whether there was one.
     """
-    deleted, _rows = AccessToken.objects.filter(user=user, pk=token_id).delete()
+    deleted, _rows = _tokens_of(user).filter(pk=token_id).delete()
     if deleted:
         transaction.on_commit(events.logins_check, robust=True)
         logger.info("token revoked: %s #%d", user.username, token_id)
     return bool(deleted)
+
+
+def tokens_managed(user: User) -> QuerySet[AccessToken]:
+    """The tokens ``user`` sees on their profile: their own and their bots'."""
+    return _tokens_of(user).select_related("user").order_by("-created")

@@ -11,6 +11,14 @@ urlpatterns = [
     path("profile/email/", views.profile_email, name="profile_email"),
     path("profile/sessions/", views.sessions_end, name="sessions_end"),
     path("profile/delete/", views.account_delete, name="account_delete"),
+    path("profile/tokens/", views.token_new, name="token_new"),
+    path(
+        "profile/tokens/<int:token_id>/revoke/",
+        views.token_revoke_view,
+        name="token_revoke",
+    ),
+    path("profile/bots/", views.bot_new, name="bot_new"),
+    path("profile/bots/<int:bot_id>/delete/", views.bot_delete_view, name="bot_delete"),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(),

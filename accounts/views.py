@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -12,12 +13,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import throttle
 from accounts.forms import (
+    BotForm,
     DisplayNameForm,
     EmailForm,
     LoginForm,
@@ -25,9 +28,15 @@ from accounts.forms import (
     PasswordConfirmForm,
     PasswordResetForm,
     SignupForm,
+    TokenForm,
 )
 from accounts.http import AuthenticatedHttpRequest
 from accounts.services import (
+    bot_create,
+    bot_delete,
+    token_create,
+    token_revoke,
+    tokens_managed,
     user_create,
     user_delete,
     user_end_other_sessions,
@@ -130,6 +139,9 @@ def _profile_context(
     request: AuthenticatedHttpRequest,
     form: DisplayNameForm | None = None,
     email_form: EmailForm | None = None,
+    token_form: TokenForm | None = None,
+    bot_form: BotForm | None = None,
+    new_token: str | None = None,
 ) -> dict[str, Any]:
     user = request.user
     return {
@@ -139,7 +151,94 @@ def _profile_context(
         "email_form": email_form
         if email_form is not None
         else EmailForm(initial={"email": user.email}),
+        "token_form": token_form or TokenForm(user),
+        "bot_form": bot_form or BotForm(),
+        "tokens": tokens_managed(user),
+        "bots": user.bots.order_by("username"),
+        # Shown on this one page only: only its hash is stored.
+        "new_token": new_token,
     }
+
+
+def _expiry(days: str) -> datetime | None:
+    return timezone.now() + timedelta(days=int(days)) if days else None
+
+
+@login_required
+@require_POST
+def token_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Make a personal access token and show it, this once."""
+    form = TokenForm(request.user, request.POST)
+    if form.is_valid():
+        owner = (
+            request.user
+            if form.cleaned_data["owner"] == request.user.pk
+            else request.user.bots.filter(pk=form.cleaned_data["owner"]).first()
+        )
+        try:
+            if owner is None:
+                raise ValidationError(_("Choose yourself or one of your bots."))
+            _token, value = token_create(
+                user=owner,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"].split(","),
+                expires=_expiry(form.cleaned_data["expires_in"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            response = render(
+                request,
+                "accounts/profile.html",
+                _profile_context(request, new_token=value),
+            )
+            # Not kept by the browser's cache or back button.
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(
+        request, "accounts/profile.html", _profile_context(request, token_form=form)
+    )
+
+
+@login_required
+@require_POST
+def token_revoke_view(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
+    """Revoke a token; the programs using it are cut off at once."""
+    if token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, _("The token is revoked."))
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def bot_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Make a bot account owned by the user."""
+    form = BotForm(request.POST)
+    if form.is_valid():
+        try:
+            bot = bot_create(owner=request.user, username=form.cleaned_data["username"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Bot %(name)s is made. Make it a token below.")
+                % {"name": bot.username},
+            )
+            return redirect("profile")
+    return render(
+        request, "accounts/profile.html", _profile_context(request, bot_form=form)
+    )
+
+
+@login_required
+@require_POST
+def bot_delete_view(request: AuthenticatedHttpRequest, bot_id: int) -> HttpResponse:
+    """Delete one of the user's bots; its messages stay."""
+    if bot_delete(owner=request.user, bot_id=bot_id):
+        messages.success(request, _("The bot is deleted."))
+    return redirect("profile")
 
 
 @login_required

@@ -25,6 +25,7 @@ from chat.models import (
     Reaction,
     Revision,
     Room,
+    Webhook,
 )
 
 admin.site.index_title = _(
@@ -238,3 +239,27 @@ class BlockAdmin(admin.ModelAdmin):
     list_display = ("user", "blocked", "created")
     search_fields = ("user__username", "blocked__username")
     autocomplete_fields = ("user", "blocked")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Every room's incoming webhooks; made on the room's webhooks page or API."""
+
+    list_display = ("name", "room", "bot", "created_by", "created", "last_used")
+    list_select_related = ("room", "bot", "created_by")
+    search_fields = ("name", "room__slug", "bot__username")
+    readonly_fields = ("key", "room", "bot", "created_by", "created", "last_used")
+    fields = ("name", *readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    # Revoking goes through the service: the bot is deactivated too.
+    def delete_model(self, request: HttpRequest, obj: Webhook) -> None:
+        services.webhook_delete(room=obj.room, actor=request.user, webhook_id=obj.pk)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[Webhook]
+    ) -> None:
+        for webhook in queryset.select_related("room"):
+            self.delete_model(request, webhook)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.csrf import csrf_failure as html_csrf_failure
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -24,12 +25,16 @@ from chat.exceptions import (
     AuthRequired,
     BadRequest,
     ChatError,
-    Forbidden,
     NotFound,
     RateLimited,
 )
 from chat.models import Message, Room
-from chat.payloads import message_payload, person_payload, room_payload
+from chat.payloads import (
+    message_payload,
+    person_payload,
+    room_payload,
+    search_payload,
+)
 from chat.protocol import error_payload, parse_client_id, parse_message_id
 
 View = Callable[..., HttpResponse]
@@ -108,19 +113,14 @@ def message_list_api(request: HttpRequest, slug: str) -> JsonResponse:
     with ``since``.
     """
     room = access.readable_room(request.user, slug)
-    limit = _limit_param(request)
-    since, around = _id_param(request, "since"), _id_param(request, "around")
-    before, after = _id_param(request, "before"), _id_param(request, "after")
-    if sum(value is not None for value in (since, around, before or after)) > 1:
-        raise BadRequest(_("Give one of since, around, or before/after."))
-    if since is not None:
-        messages = selectors.message_changes(room=room, since=since, limit=limit)
-    elif around is not None:
-        messages = selectors.message_around(room=room, message_id=around, limit=limit)
-    else:
-        messages = selectors.message_list(
-            room=room, before=before, after=after, limit=limit
-        )
+    messages = selectors.message_page(
+        room=room,
+        limit=_limit_param(request),
+        since=_id_param(request, "since"),
+        around=_id_param(request, "around"),
+        before=_id_param(request, "before"),
+        after=_id_param(request, "after"),
+    )
     return JsonResponse(
         {"messages": [message_payload(m, room_slug=room.slug) for m in messages]}
     )
@@ -138,19 +138,7 @@ def search_api(request: HttpRequest) -> JsonResponse:
         limit=_limit_param(request, search.PAGE_SIZE, search.PAGE_MAX),
         before=_id_param(request, "before"),
     )
-    return JsonResponse(
-        {
-            "results": [
-                {
-                    "message": message_payload(hit.message),
-                    "room_name": hit.room_name,
-                    "snippet": hit.snippet,
-                }
-                for hit in results.hits
-            ],
-            "next": results.next,
-        }
-    )
+    return JsonResponse(search_payload(results))
 
 
 @require_http_methods(["PATCH", "DELETE"])
@@ -197,16 +185,14 @@ def revision_list_api(request: HttpRequest, slug: str, message_id: int) -> JsonR
     """Return every text a message had, oldest first (author and staff)."""
     _require_user(request)
     room = access.readable_room(request.user, slug)
-    message = selectors.message_get(room=room, message_id=message_id)
-    if message.deleted:
-        raise NotFound(_("That message was deleted."))
-    if not access.can_see_revisions(request.user, message):  # type: ignore[arg-type]
-        raise Forbidden(_("Only the author and staff see a message's history."))
+    revisions = selectors.message_revisions_for(
+        request.user, room=room, message_id=message_id
+    )
     return JsonResponse(
         {
             "revisions": [
                 {"text": text, "written": written.isoformat()}
-                for text, written in selectors.message_revisions(message)
+                for text, written in revisions
             ]
         }
     )
@@ -409,3 +395,40 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> Any:
             {"type": "error", "code": "csrf_failed", "detail": reason}, status=403
         )
     return html_csrf_failure(request, reason)
+
+
+# The header an incoming webhook's secret comes in (never the URL).
+WEBHOOK_SECRET_HEADER = "X-Chat-Webhook-Secret"
+
+
+@csrf_exempt
+@require_POST
+@json_errors
+def webhook_post_api(request: HttpRequest, key: str) -> JsonResponse:
+    """
+    Post through an incoming webhook: Slack's ``{"text": ...}`` (JSON, or a
+    form's ``payload``), with an optional ``client_id`` that makes retries
+    store one message. A wrong key or secret answers 404.
+    """
+    secret = request.headers.get(WEBHOOK_SECRET_HEADER, "")
+    if request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        try:
+            body = json.loads(request.POST.get("payload", ""))
+        except ValueError:
+            raise BadRequest(_("The payload is not valid JSON.")) from None
+        if not isinstance(body, dict):
+            raise BadRequest(_("The body must be a JSON object."))
+    else:
+        body = _json_body(request)
+    message, created = services.webhook_post(
+        key=key,
+        secret=secret,
+        text=body.get("text"),
+        client_id=parse_client_id(body.get("client_id")),
+    )
+    return JsonResponse(
+        {"message": message_payload(message)}, status=201 if created else 200
+    )

@@ -33,8 +33,8 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 def query_has_token(query_string: str) -> bool:
     """Return whether a query string carries anything shaped like a token."""
-    return tokens.PREFIX in query_string and any(
-        tokens.PREFIX in value for _name, value in parse_qsl(query_string)
+    return "chat" in query_string and any(
+        tokens.contains_token(value) for _name, value in parse_qsl(query_string)
     )
 
 

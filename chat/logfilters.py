@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from accounts import tokens
-
-TOKEN_RE = re.compile(re.escape(tokens.PREFIX) + r"[0-9A-Za-z]{8,}")
 
 
 class RepeatLimit(logging.Filter):
@@ -54,8 +51,8 @@ class RedactTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if tokens.PREFIX in message:
-            masked = TOKEN_RE.sub(tokens.PREFIX + "…", message)
+        if "chat" in message:
+            masked = tokens.mask(message)
             if masked != message:
                 record.msg, record.args = masked, None
         return True

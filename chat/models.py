@@ -320,3 +320,42 @@ class Attachment(models.Model):
         if not self.thumbnail:
             return None
         return reverse("chat:attachment_thumbnail", kwargs={"key": self.key})
+
+
+class Webhook(models.Model):
+    """
+    An incoming webhook: a program posts to one room, as the webhook's bot,
+    with ``POST /hooks/<key>`` and the secret in a header. Only the
+    secret's SHA-256 is stored.
+    """
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="webhooks")
+    bot = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="webhook",
+        verbose_name=_("bot"),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("incoming webhook")
+        verbose_name_plural = _("incoming webhooks")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.room.slug}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("chat:webhook_post", kwargs={"key": self.key})

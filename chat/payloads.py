@@ -15,10 +15,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import nh3
 
 from accounts.models import User
-from chat.models import DELETED_AUTHOR_NAME, Attachment, MemberAction, Message, Room
+from chat.models import (
+    DELETED_AUTHOR_NAME,
+    Attachment,
+    MemberAction,
+    Message,
+    Room,
+    Webhook,
+)
 from chat.protocol import encode
 
 if TYPE_CHECKING:
+    from chat.search import Results
     from chat.selectors import RoomEntry
 
 
@@ -50,6 +58,7 @@ def message_payload(
         "author": message.author_name or _shown_name(message),
         # Display names may look alike; the username says who wrote.
         "username": message.author.username if message.author else None,
+        "bot": message.author.is_bot if message.author else False,
         "text": message.text,
         "html": message.html,
         "mentions": message.mentions,
@@ -197,3 +206,32 @@ def room_payload(entry: RoomEntry) -> dict[str, Any]:
 def person_payload(user: User) -> dict[str, str]:
     """Return a user as lists of people show them."""
     return {"username": user.username, "name": user.shown_name}
+
+
+def search_payload(results: Results) -> dict[str, Any]:
+    """Return a page of search results: each message, its room's name, a snippet."""
+    return {
+        "results": [
+            {
+                "message": message_payload(hit.message),
+                "room_name": hit.room_name,
+                "snippet": hit.snippet,
+            }
+            for hit in results.hits
+        ],
+        "next": results.next,
+    }
+
+
+def webhook_payload(webhook: Webhook) -> dict[str, Any]:
+    """Return an incoming webhook as those who manage its room see it."""
+    return {
+        "id": webhook.pk,
+        "name": webhook.name,
+        "room": webhook.room.slug,
+        "url": webhook.get_absolute_url(),
+        "bot": person_payload(webhook.bot),
+        "created_by": webhook.created_by.username if webhook.created_by else None,
+        "created": webhook.created.isoformat(),
+        "last_used": webhook.last_used.isoformat() if webhook.last_used else None,
+    }

@@ -171,10 +171,15 @@ def parse_client_id(value: Any) -> str | None:
     return value
 
 
+# A message id (or seq) has at most this many digits.
+MESSAGE_ID_DIGITS = 18
+MESSAGE_ID_MAX = 10**MESSAGE_ID_DIGITS - 1
+
+
 def parse_message_id(value: str, *, name: str) -> int:
     """Return ``value`` as a message id, or raise BadRequest naming ``name``."""
     # isdigit() alone would let through "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > MESSAGE_ID_DIGITS:
         raise BadRequest(_("%(name)s must be a message id.") % {"name": name})
     return int(value)
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from chat import access
 from chat.access import Viewer
-from chat.exceptions import NotFound
-from chat.models import Block, Membership, Message, Reaction, Room
+from chat.exceptions import BadRequest, Forbidden, NotFound
+from chat.models import Block, Membership, Message, Reaction, Room, Webhook
 
 # A message's reactions with their users, oldest first: one query a page.
 REACTIONS = Prefetch(
@@ -260,7 +260,47 @@ def message_around(*, room: Room, message_id: int, limit: int) -> list[Message]:
     return older + newer
 
 
+def message_page(
+    *,
+    room: Room,
+    limit: int,
+    since: int | None = None,
+    around: int | None = None,
+    before: int | None = None,
+    after: int | None = None,
+) -> list[Message]:
+    """
+    Return a page of ``room``'s messages: oldest first (``before``/``after``
+    an id, or ``around`` one), or in change order after the ``since`` seq.
+    """
+    if sum(value is not None for value in (since, around, before or after)) > 1:
+        raise BadRequest(_("Give one of since, around, or before/after."))
+    if since is not None:
+        return message_changes(room=room, since=since, limit=limit)
+    if around is not None:
+        return message_around(room=room, message_id=around, limit=limit)
+    return message_list(room=room, before=before, after=after, limit=limit)
+
+
 def message_revisions(message: Message) -> list[tuple[str, datetime]]:
     """Return each text ``message`` had, with when it was written, oldest first."""
     revisions = [(r.text, r.written) for r in message.revisions.order_by("id")]
     return [*revisions, (message.text, message.edited or message.created)]
+
+
+def message_revisions_for(
+    viewer: Viewer, *, room: Room, message_id: int
+) -> list[tuple[str, datetime]]:
+    """Return a message's texts for ``viewer`` (its author and staff only)."""
+    message = message_get(room=room, message_id=message_id)
+    if message.deleted:
+        raise NotFound(_("That message was deleted."))
+    user = access.user_of(viewer)
+    if user is None or not access.can_see_revisions(user, message):
+        raise Forbidden(_("Only the author and staff see a message's history."))
+    return message_revisions(message)
+
+
+def room_webhooks(room: Room) -> QuerySet[Webhook]:
+    """Return ``room``'s incoming webhooks, newest first, with their bots."""
+    return Webhook.objects.filter(room=room).select_related("bot", "created_by")

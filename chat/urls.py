@@ -14,6 +14,13 @@ urlpatterns = [
         views.attachment_thumbnail,
         name="attachment_thumbnail",
     ),
+    path("rooms/<slug:slug>/webhooks/", views.room_webhooks, name="room_webhooks"),
+    path(
+        "rooms/<slug:slug>/webhooks/<int:webhook_id>/revoke/",
+        views.room_webhook_delete,
+        name="room_webhook_delete",
+    ),
+    path("hooks/<str:key>", api.webhook_post_api, name="webhook_post"),
     path("search/", views.search_page, name="search"),
     path("api/search", api.search_api, name="search_api"),
     path("api/rooms", api.rooms_api, name="rooms_api"),

@@ -10,12 +10,13 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.throttle import client_address
 from chat import access, search, selectors, services
 from chat.exceptions import ChatError, NotFound
-from chat.models import Attachment, Room
+from chat.models import Attachment, Room, Webhook
 from chat.protocol import parse_message_id
 
 
@@ -174,3 +175,69 @@ def attachment_thumbnail(request: HttpRequest, key: str) -> FileResponse:
         name=f"{attachment.name}.webp",
         content_type="image/webp",
     )
+
+
+def _managed(request: HttpRequest, slug: str) -> Room:
+    """The room ``slug``, if the user manages it (its creator, or staff)."""
+    try:
+        room = access.managed_room(request.user, slug)
+    except NotFound:
+        raise Http404 from None
+    user = access.user_of(request.user)
+    if user is None or not access.can_manage(user, room):
+        raise PermissionDenied
+    return room
+
+
+def _webhooks_page(
+    request: HttpRequest, room: Room, *, new: tuple[Webhook, str] | None = None
+) -> HttpResponse:
+    response = render(
+        request,
+        "chat/room_webhooks.html",
+        {
+            "room": room,
+            "webhooks": selectors.room_webhooks(room),
+            # Shown on this one page only: only its hash is stored.
+            "new_webhook": new[0] if new else None,
+            "new_secret": new[1] if new else None,
+            "new_url": request.build_absolute_uri(new[0].get_absolute_url())
+            if new
+            else None,
+        },
+    )
+    if new:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def room_webhooks(request: HttpRequest, slug: str) -> HttpResponse:
+    """A room's incoming webhooks: list them, make one (its secret shown once)."""
+    room = _managed(request, slug)
+    if request.method == "POST":
+        try:
+            new = services.webhook_create(
+                room=room, actor=request.user, name=request.POST.get("name", "")
+            )
+        except ChatError as error:
+            messages.error(request, error.detail)
+            return redirect("chat:room_webhooks", slug=room.slug)
+        return _webhooks_page(request, room, new=new)
+    return _webhooks_page(request, room)
+
+
+@login_required
+@require_POST
+def room_webhook_delete(
+    request: HttpRequest, slug: str, webhook_id: int
+) -> HttpResponse:
+    """Revoke a webhook."""
+    room = _managed(request, slug)
+    try:
+        services.webhook_delete(room=room, actor=request.user, webhook_id=webhook_id)
+    except ChatError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("The webhook is revoked."))
+    return redirect("chat:room_webhooks", slug=room.slug)

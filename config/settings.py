@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # API v1's interactive docs: Swagger UI's files, served from here.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -1,11 +1,14 @@
-"""Top-level URLs: the admin, accounts and the chat."""
+"""Top-level URLs: the admin, accounts, API v1 and the chat."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from api import v1
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", v1.api.urls),
     path("", include("chat.urls")),
 ]
 

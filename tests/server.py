@@ -91,6 +91,10 @@ class ChatServer(Address):
             f"user_create(username={username!r}, password={PASSWORD!r})",
         )
 
+    def create_token(self, username: str, scopes: str = "read,write") -> str:
+        """Make a personal access token for ``username``; return it."""
+        return self.manage("createtoken", username, "--scopes", scopes).strip()
+
     def login(self, username: str) -> str:
         """Log in through the real login form; return the Cookie header."""
         jar = http.cookiejar.CookieJar()

@@ -3,8 +3,8 @@ Every change to chat data goes through a function here.
 
 Each one validates, stores in one transaction, then publishes after the
 commit. The WebSocket consumer, the HTTP API, the pages and the admin all
-call these. Messages, reactions, rooms, members and reading each have a
-module; every change
+call these. Messages, reactions, rooms, members, reading and webhooks each
+have a module; every change
 of a room's messages takes its ``seq`` in ``stream``.
 """
 
@@ -29,6 +29,12 @@ from chat.services.messages import (
 from chat.services.reactions import reaction_set
 from chat.services.reading import mute_set, read_all, read_set
 from chat.services.rooms import room_create
+from chat.services.webhooks import (
+    webhook_create,
+    webhook_delete,
+    webhook_post,
+    webhooks_check_manager,
+)
 
 __all__ = [
     "Actor",
@@ -50,4 +56,8 @@ __all__ = [
     "read_set",
     "room_create",
     "room_join",
+    "webhook_create",
+    "webhook_delete",
+    "webhook_post",
+    "webhooks_check_manager",
 ]

@@ -76,7 +76,7 @@ def _rooms_changed(*users: User) -> None:
     transaction.on_commit(lambda: events.rooms_changed(ids), robust=True)
 
 
-def _join(room: Room, actor: User, member: User, action: str) -> bool:
+def membership_add(room: Room, actor: User, member: User, action: str) -> bool:
     """Make ``member`` a member of ``room``; return whether they were not."""
     with transaction.atomic():
         try:
@@ -104,7 +104,7 @@ def room_join(*, room: Room, user: Actor) -> bool:
     access.check_readable(user, room)
     if room.kind != Room.Kind.PUBLIC:
         return False  # Readable, so a member already.
-    return _join(room, user, user, MemberAction.JOIN)
+    return membership_add(room, user, user, MemberAction.JOIN)
 
 
 def member_add(*, room: Room, actor: Actor, username: object) -> tuple[User, bool]:
@@ -121,7 +121,7 @@ def member_add(*, room: Room, actor: Actor, username: object) -> tuple[User, boo
         raise Forbidden(_("Only the room's creator and staff add people here."))
     member = user_named(username)
     action = MemberAction.JOIN if member.pk == actor.pk else MemberAction.ADD
-    return member, _join(room, actor, member, action)
+    return member, membership_add(room, actor, member, action)
 
 
 def member_remove(*, room: Room, actor: Actor, username: object) -> None:

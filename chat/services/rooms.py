@@ -30,12 +30,13 @@ _CYRILLIC = str.maketrans(
 )
 
 
-def _transliterate(name: str) -> str:
+def transliterate(name: str) -> str:
+    """Return ``name`` lowercased, Cyrillic letters in Latin ones."""
     return name.lower().translate(_CYRILLIC)
 
 
 def _unique_slug(name: str) -> str:
-    base = slugify(_transliterate(name))[: ROOM_SLUG_MAX_LENGTH - 8].strip("-")
+    base = slugify(transliterate(name))[: ROOM_SLUG_MAX_LENGTH - 8].strip("-")
     base = base or "room"
     slug, number = base, 1
     while Room.objects.filter(slug=slug).exists():

@@ -24,6 +24,7 @@ class MessagePayloadTests:
             "room": room.slug,
             "author": "Alice",
             "username": "alice",
+            "bot": False,
             "text": "hello **you**",
             "html": "<p>hello <strong>you</strong></p>",
             "mentions": [],

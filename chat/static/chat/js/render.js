@@ -233,6 +233,12 @@ export function renderMessage(message, options, local = {}) {
   const username = typeof message.username === "string" ? message.username : "";
   const item = renderShell(shownAuthor(message, strings), username, message.created, strings);
   item.dataset.messageId = String(message.id);
+  if (message.bot === true) {
+    // A program's message: said beside its name, which anyone may imitate.
+    const tag = el("span", "bot-tag", strings.bot || "bot");
+    tag.dataset.botTag = "";
+    item.querySelector(".message-username, .message-author").after(tag);
+  }
   item.tabIndex = -1;
   if (blocks && !message.deleted && blocks.has(username)) {
     item.classList.add("is-revealed");

@@ -26,7 +26,7 @@ PASSWORD = "correct-horse-battery-9"
 MESSAGE_KEYS = {
     *("id", "room", "author", "username", "text", "html", "mentions", "created"),
     *("attachment", "seq", "edited", "deleted", "reply_to", "reactions", "member"),
-    "notifies_room",
+    *("notifies_room", "bot"),
 }
 ROOM_KEYS = {
     *("slug", "name", "kind", "url", "joined", "members", "last_message_at", "seq"),

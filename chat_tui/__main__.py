@@ -1,0 +1,3 @@
+from chat_tui.app import main
+
+main()

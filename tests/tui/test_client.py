@@ -36,11 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def tokens(server: ChatServer) -> dict[str, str]:
-    return {name: server.create_token(name) for name in ("alice", "bob")}
-
-
 @pytest.fixture
 async def guest(server: ChatServer) -> AsyncIterator[Client]:
     async with Client(server.url) as client:

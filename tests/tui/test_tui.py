@@ -31,11 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def tokens(server: ChatServer) -> dict[str, str]:
-    return {name: server.create_token(name) for name in ("alice", "bob")}
-
-
 def shown(app: ChatApp) -> list[Message]:
     """The messages on screen, top to bottom."""
     return [app.view.items[i].message for i in app.view.ids]

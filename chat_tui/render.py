@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from html.parser import HTMLParser
 
+from rich.style import Style
 from rich.text import Text
 
 from chat_client import Message, Room
@@ -51,7 +53,11 @@ def message_text(message: Message, *, me: str | None = None) -> Text:
         return text
     if message["text"]:
         mentioned = me is not None and me in message["mentions"]
-        text.append("\n" + message["text"], style="bold yellow" if mentioned else "")
+        body = formatted(message["html"]) if message["html"] else Text(message["text"])
+        if mentioned:
+            body.stylize("on grey23")
+        text.append("\n")
+        text.append_text(body)
     attachment = message["attachment"]
     if attachment is not None:
         text.append(
@@ -88,4 +94,94 @@ def room_label(room: Room, *, current: bool = False) -> Text:
         style = "reverse red" if room["mentions"] else "reverse"
         text.append(" ")
         text.append(f" {count} ", style=style)
+    return text
+
+
+# The server's sanitized HTML (docs/protocol.md, Formatting) as terminal
+# styles: the few tags it can hold, nothing else.
+_INLINE = {
+    "strong": Style(bold=True),
+    "em": Style(italic=True),
+    "s": Style(strike=True),
+    "code": Style(color="magenta"),
+}
+
+
+class _Formatter(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = Text()
+        self.styles: list[Style] = []
+        self.lists: list[
+            int
+        ] = []  # Per open list: 0 for bullets, else the next number.
+        self.quoted = 0
+        self.pre = False
+        self.line_start = True
+
+    def _break(self) -> None:
+        if self.text.plain and not self.text.plain.endswith("\n"):
+            self.text.append("\n")
+        self.line_start = True
+
+    def _start_line(self) -> None:
+        if self.line_start and self.quoted:
+            self.text.append("▎ " * self.quoted, style="dim")
+        self.line_start = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("p", "pre", "br", "blockquote", "li"):
+            self._break()
+        if tag == "pre":
+            self.pre = True
+        elif tag == "blockquote":
+            self.quoted += 1
+        elif tag in ("ul", "ol"):
+            self.lists.append(int(values.get("start") or 1) if tag == "ol" else 0)
+        elif tag == "li":
+            self._start_line()
+            number = self.lists[-1] if self.lists else 0
+            self.text.append("  " * max(len(self.lists) - 1, 0))
+            self.text.append(f"{number}. " if number else "• ")
+            if number:
+                self.lists[-1] += 1
+        if tag in _INLINE:
+            self.styles.append(_INLINE[tag])
+        elif tag == "a":
+            self.styles.append(Style(underline=True, link=values.get("href") or None))
+        elif tag == "span":
+            mention = "data-mention" in values
+            self.styles.append(Style(bold=True, color="cyan") if mention else Style())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in (*_INLINE, "a", "span") and self.styles:
+            self.styles.pop()
+        elif tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "blockquote" and self.quoted:
+            self.quoted -= 1
+        elif tag == "pre":
+            self.pre = False
+
+    def handle_data(self, data: str) -> None:
+        style = Style.combine(self.styles) if self.styles else None
+        lines = data.split("\n") if self.pre else [data.replace("\n", " ")]
+        for index, line in enumerate(lines):
+            if index:
+                self._break()
+            if self.line_start and not self.pre:
+                line = line.lstrip()
+            if line:
+                self._start_line()
+                self.text.append(line, style=style)
+
+
+def formatted(html: str) -> Text:
+    """Return a message's rendered HTML as styled terminal text."""
+    formatter = _Formatter()
+    formatter.feed(html)
+    formatter.close()
+    text = formatter.text
+    text.rstrip()
     return text

@@ -218,13 +218,16 @@ class ChatApp(App[None]):
         await self.view.show_page(sorted(state.messages.values(), key=_by_id))
         await self._read(slug)
 
-    async def load_older(self) -> None:
+    async def load_older(self, below: int | None = None) -> None:
+        """Load the page before the oldest message; ``below``: only if that is it."""
         slug = self.current
         if slug is None:
             return
         state = self.states[slug]
         if not state.loaded or state.complete or state.loading_older:
             return
+        if below is not None and below != state.oldest:
+            return  # That page came meanwhile.
         state.loading_older = True
         try:
             page = await self.client.messages(
@@ -503,8 +506,8 @@ class ChatApp(App[None]):
             )
             self.action_focus_composer()
 
-    def on_message_view_near_top(self, _event: MessageView.NearTop) -> None:
-        self.run_worker(self.load_older(), group="older")
+    def on_message_view_near_top(self, event: MessageView.NearTop) -> None:
+        self.run_worker(self.load_older(event.oldest), group="older")
 
 
 def _by_id(message: Message) -> int:

@@ -61,7 +61,11 @@ class MessageView(ListView):
     ]
 
     class NearTop(UiMessage):
-        """The reader reached the oldest message shown."""
+        """The reader reached the oldest message shown (``oldest``, its id)."""
+
+        def __init__(self, oldest: int | None) -> None:
+            super().__init__()
+            self.oldest = oldest
 
     def __init__(self, *, me: str | None, id: str | None = None) -> None:
         super().__init__(initial_index=None, id=id)
@@ -130,16 +134,21 @@ class MessageView(ListView):
     def watch_index(self, old_index: int | None, new_index: int | None) -> None:
         super().watch_index(old_index, new_index)
         if new_index == 0:
-            self.post_message(self.NearTop())
+            self._near_top()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 < old_value:
-            self.post_message(self.NearTop())
+            self._near_top()
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y <= 0:
-            self.post_message(self.NearTop())
+            self._near_top()
+
+    def _near_top(self) -> None:
+        # Reaching the top by key and by scrolling at once asks twice: the
+        # oldest id shown tells the app which page is asked for.
+        self.post_message(self.NearTop(self.ids[0] if self.ids else None))
 
 
 class Composer(TextArea):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widget import Widget
 
 from chat_client import Client, Message
 from chat_tui.app import ChatApp
@@ -50,6 +51,12 @@ def the(app: ChatApp, text: str) -> Message:
     return message
 
 
+async def focus(widget: Widget) -> None:
+    """Focus ``widget`` and wait until it has it (Textual moves focus later)."""
+    widget.focus()
+    await until(lambda: widget.has_focus)
+
+
 async def opened(app: ChatApp, room: str = "general") -> None:
     await until(lambda: app.current == room and app.view.ids)
     await until(lambda: app.connection == "connected")
@@ -71,7 +78,7 @@ class FirstScreenTests:
         app = ChatApp(server.url)
         async with app.run_test(size=SIZE) as pilot:
             await opened(app)
-            app.view.focus()
+            await focus(app.view)
             app.view.index = 1
             await pilot.press("up")
             await until(lambda: len(app.view.ids) == 100)
@@ -156,7 +163,7 @@ class WritingTests:
             quote = the(app, "the answer")["reply_to"]
             assert quote is not None and quote["id"] == original["id"]
             # A quick thumbs-up, then any emoji through the picker.
-            app.view.focus()
+            await focus(app.view)
             app.view.index = app.view.ids.index(original["id"])
             await pilot.press("plus")
             await until(lambda: the(app, "a message to answer")["reactions"])
@@ -170,7 +177,7 @@ class WritingTests:
                 )
             )
             # Up in the empty composer edits one's last message.
-            app.composer.focus()
+            await focus(app.composer)
             await pilot.press("up")
             assert app.editing is not None
             assert app.composer.text == "the answer"

@@ -30,10 +30,12 @@ def _sends(
     room: Room, user: Actor, commands: list[protocol.SendMessage]
 ) -> list[Reply]:
     posts = [services.Post(c.text, c.client_id, c.reply_to) for c in commands]
-    results = services.messages_create(room=room, author=user, posts=posts)
+    results = services.messages_create(
+        room=room, author=user, posts=posts, stop_at_answer=True
+    )
     return [
         _answer(result, protocol.MESSAGE, room, command.client_id)
-        for command, result in zip(commands, results, strict=True)
+        for command, result in zip(commands, results, strict=False)
     ]
 
 
@@ -137,13 +139,17 @@ def execute(
     language: str,
 ) -> list[Reply]:
     """
-    Carry out ``commands`` (each with its room) in order; return each one's
-    reply to the sender alone.
+    Carry out ``commands`` (each with its room) in order, up to and
+    including the first one answered to the sender alone (refused, or a
+    repeat); return the replies of those carried out, at least one.
 
-    Consecutive commands to one room share one transaction, so a burst costs
-    one commit: each command is a savepoint within it, and a refused one
-    undoes only itself. Rooms are never locked together in one transaction,
-    so two sockets' batches cannot wait on each other.
+    The sender's own answer to a command must reach it after the
+    broadcasts of the commands before it and before those of the commands
+    after it: the rest wait for the next call, after this one's replies are
+    out. Consecutive commands to one room share one transaction, so a burst
+    costs one commit: each command is a savepoint within it, and a refused
+    one undoes only itself. Rooms are never locked together in one
+    transaction, so two sockets' batches cannot wait on each other.
     """
     with translation.override(language):
         # The login is checked again for every batch: it may have ended
@@ -153,37 +159,47 @@ def execute(
         replies: list[Reply] = []
         for room, in_room in groupby(commands, key=lambda pair: pair[0]):
             if login is not None and not login.can_write:
-                replies.extend(
-                    _answer(
-                        InsufficientScope(_("This token may only read.")),
-                        protocol.ERROR,
-                        room,
-                        command.client_id,
-                    )
-                    for _room, command in in_room
-                )
-                continue
+                refused = InsufficientScope(_("This token may only read."))
+                replies.extend(_refuse_all(refused, room, [c for _r, c in in_room]))
+                return replies
             with transaction.atomic():
                 for kind, group in groupby(in_room, key=lambda pair: type(pair[1])):
                     batch = [command for _room, command in group]
-                    replies.extend(
-                        _run(room, login.user if login else None, kind, batch)
-                    )
+                    done = _run(room, login.user if login else None, kind, batch)
+                    replies.extend(done)
+                    if done[-1] is not None:
+                        return replies
         return replies
 
 
 def _run(
     room: Room, user: Actor, kind: type, batch: list[protocol.RoomCommand]
 ) -> list[Reply]:
-    """Carry out commands of one kind in one room; posts are stored together."""
+    """
+    Carry out commands of one kind in one room, up to the first answered to
+    the sender alone; posts are stored together.
+    """
     try:
         if kind is protocol.SendMessage:
             return _sends(room, user, batch)  # type: ignore[arg-type]
         handler = _HANDLERS[kind]
-        return [handler(room, user, command) for command in batch]
+        replies: list[Reply] = []
+        for command in batch:
+            replies.append(handler(room, user, command))
+            if replies[-1] is not None:
+                break
+        return replies
     except ChatError as error:
-        # Refused as a whole (say, the login ended): each command gets its
-        # own error.
-        return [
-            _answer(error, protocol.ERROR, room, command.client_id) for command in batch
-        ]
+        # Refused as a whole (say, the login ended).
+        return _refuse_all(error, room, batch)
+
+
+def _refuse_all(
+    error: ChatError, room: Room, batch: list[protocol.RoomCommand]
+) -> list[Reply]:
+    """Answer each command of ``batch`` with ``error``, naming its own client_id."""
+    replies: list[Reply] = []
+    for command in batch:
+        error.client_id = command.client_id
+        replies.append(_answer(error, protocol.ERROR, room, command.client_id))
+    return replies

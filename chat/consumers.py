@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -81,6 +82,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # ready replies (errors of frames that did not parse).
         self.pending: list[protocol.Command | str] = []
         self.open = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """
+        Hand an ASGI event to its handler, as Channels does, minus the
+        thread hop Channels makes first to close stale database connections.
+
+        That hop waits in the one database thread behind whatever runs
+        there, so each frame a client sent waited for the commit of the
+        one before it and frames could never be carried out together.
+        Every database call of this socket already closes stale
+        connections around itself (``database_sync_to_async``).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.language = handshake.language(self.scope)
@@ -179,7 +196,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     and len(batch) < COMMAND_BATCH
                 ):
                     batch.append(self.pending.pop(0))  # type: ignore[arg-type]
-                await self._room_commands(batch)
+                done = await self._room_commands(batch)
+                # The rest go first in the next batch.
+                self.pending[:0] = batch[done:]
 
     async def _presence_command(self, command: protocol.PresenceCommand) -> None:
         """Carry out a typing notice or an activity change (no database)."""
@@ -199,34 +218,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
             error.room = command.room or self.fixed_room
             await self.output.send(protocol.error_frame(error))
 
-    async def _room_commands(self, batch: list[protocol.RoomCommand]) -> None:
+    async def _room_commands(self, batch: list[protocol.RoomCommand]) -> int:
+        """
+        Carry out ``batch``, or its first part (see commands.execute), and
+        send the sender's own replies; return how many were carried out.
+        """
         rooms: list[tuple[Room, protocol.RoomCommand]] = []
-        refused: dict[int, str] = {}
-        for index, command in enumerate(batch):
+        for command in batch:
             try:
                 with translation.override(self.language):
-                    room = self.following.room_of(command.room)
-                rooms.append((room, command))
+                    rooms.append((self.following.room_of(command.room), command))
             except ChatError as error:
+                if rooms:
+                    break  # Answered after the broadcasts of those before it.
                 error.client_id = command.client_id
                 error.room = command.room or self.fixed_room
-                refused[index] = protocol.error_frame(error)
-        replies = iter(
-            await database_sync_to_async(commands.execute)(
-                rooms, self.login_key(), self.language
-            )
-            if rooms
-            else []
+                await self.output.send(protocol.error_frame(error))
+                return 1
+        replies = await database_sync_to_async(commands.execute)(
+            rooms, self.login_key(), self.language
         )
         if self.presence is not None:
             hub = get_hub()
-            for room, command in rooms:
+            for room, command in rooms[: len(replies)]:
                 if isinstance(command, protocol.SendMessage):
                     hub.posted(room.slug, self.presence.user_id)
-        for index in range(len(batch)):
-            reply = refused[index] if index in refused else next(replies)
+        for reply in replies:
             if reply is not None:
                 await self.output.send(reply)
+        return len(replies)
 
     # What subscriptions call ---------------------------------------------
 

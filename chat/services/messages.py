@@ -152,10 +152,17 @@ PostResult = tuple[Message, bool] | ChatError
 
 
 def messages_create(
-    *, room: Room, author: Actor, posts: list[Post]
+    *, room: Room, author: Actor, posts: list[Post], stop_at_answer: bool = False
 ) -> list[PostResult]:
     """
     Post ``posts`` of one author to ``room`` in order; one result per post.
+
+    With ``stop_at_answer``, posting stops at the first post answered other
+    than by its broadcast (refused, or a repeat of a stored ``client_id``),
+    or before a repeat of a ``client_id`` of this batch: the results are
+    those of the posts before it and of it, and the caller posts the rest
+    again once that answer is out. A socket's answers then reach it in the
+    order of its frames, between the broadcasts of the posts around them.
 
     A result is (message, created) or the ChatError that refused the post.
     Posts stored together share one transaction (one commit for a burst),
@@ -189,14 +196,23 @@ def messages_create(
             text = clean_text(post.text, allow_blank=False)
             if post.client_id in known:
                 results[index] = (known[post.client_id], False)
+                if stop_at_answer:
+                    del results[index + 1 :]
+                    break
                 continue
             if post.client_id in first_of:
+                if stop_at_answer:
+                    del results[index:]
+                    break
                 continue  # A repeat within this batch: settled below.
             target = _reply_target(room, post.reply_to)
             check_rate(author)
             notice = _room_notice(author, room, text, noticed)
         except ChatError as error:
             results[index] = error
+            if stop_at_answer:
+                del results[index + 1 :]
+                break
             continue
         noticed = noticed or notice
         if post.client_id is not None:
@@ -226,7 +242,7 @@ def messages_create(
                 if existing is None:
                     raise
                 results[fresh[0][0]] = (existing, False)
-    for index, post in enumerate(posts):
+    for index, post in enumerate(posts[: len(results)]):
         if results[index] is None:
             first = results[first_of[post.client_id]]  # type: ignore[index]
             results[index] = (first[0], False) if isinstance(first, tuple) else first

@@ -49,7 +49,20 @@ def react(
 def run(
     room: Room, key: str | None, *commands: protocol.RoomCommand, language: str = "en"
 ) -> list[dict[str, Any] | None]:
-    replies = execute([(room, command) for command in commands], key, language)
+    return run_all([(room, command) for command in commands], key, language)
+
+
+def run_all(
+    rest: list[tuple[Room, protocol.RoomCommand]], key: str | None, language: str = "en"
+) -> list[dict[str, Any] | None]:
+    """Carry out commands as a socket does: each call does a first part,
+    and the rest go again."""
+    replies: list[str | None] = []
+    while rest:
+        done = execute(rest, key, language)
+        assert done, "execute carries out at least one command"
+        replies.extend(done)
+        rest = rest[len(done) :]
     return [None if reply is None else json.loads(reply) for reply in replies]
 
 
@@ -181,6 +194,12 @@ class ExecuteLoginTests:
         ]
         assert Message.objects.count() == 1
 
+    def test_each_refusal_of_a_batch_names_only_its_own_client_id(
+        self, room: Room
+    ) -> None:
+        replies = run(room, None, send("a"), send("b", "s-1"), send("c"))
+        assert [r and r.get("client_id") for r in replies] == [None, "s-1", None]
+
     def test_a_login_that_ended_since_the_socket_opened_is_refused(
         self, room: Room, key: str
     ) -> None:
@@ -199,6 +218,17 @@ class ExecuteLoginTests:
 
 
 class ExecuteOrderTests:
+    def test_a_call_stops_after_the_first_answer_to_the_sender_alone(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        """Its answer must reach the sender before the next commands' broadcasts."""
+        mine = post(room, user, "mine")
+        commands = [send("a"), edit(mine, "mine"), send("b"), send("c")]
+        first = execute([(room, c) for c in commands], key, "en")
+        assert len(first) == 2 and first[0] is None and first[1] is not None
+        assert list(Message.objects.values_list("text", flat=True)) == ["mine", "a"]
+        assert execute([(room, c) for c in commands[2:]], key, "en") == [None, None]
+
     def test_replies_come_in_the_order_of_the_commands(
         self, room: Room, user: User, other_user: User, key: str
     ) -> None:
@@ -238,16 +268,15 @@ class ExecuteOrderTests:
         other = services.room_create(name="Other", created_by=user)
         here = post(room, user, "here")
         there = post(other, user, "there")
-        replies = execute(
+        replies = run_all(
             [
                 (room, edit(here, "here", client_id="a")),
                 (other, edit(there, "there", client_id="b")),
                 (other, edit(here, "wrong room", client_id="c")),
             ],
             key,
-            "en",
         )
-        decoded = [json.loads(reply) for reply in replies if reply is not None]
+        decoded = [reply for reply in replies if reply is not None]
         assert [(r["room"], r["type"]) for r in decoded] == [
             (room.slug, "update"),
             (other.slug, "update"),

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
+from chat import commands
 from chat.hub import get_hub
 from chat.models import Message, Room
 from chat.services import message_create
@@ -287,6 +290,87 @@ class RoomConsumerSendTests:
             await connected(reader)
             await reader.send_json_to({"type": "ping"})
             assert await reader.receive_json_from() == {"type": "pong"}
+
+    async def test_a_ping_is_answered_while_the_database_is_busy(
+        self, room: Room
+    ) -> None:
+        gate = threading.Event()
+        async with socket(f"/ws/rooms/{room.slug}/") as reader:
+            await connected(reader)
+            # The one database thread waits on the gate.
+            busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))
+            try:
+                await reader.send_json_to({"type": "ping"})
+                assert await reader.receive_json_from(timeout=5) == {"type": "pong"}
+                assert not busy.done()
+            finally:
+                gate.set()
+                await busy
+
+    async def test_posts_that_come_while_one_is_stored_are_stored_together(
+        self, room: Room, user: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        batches: list[int] = []
+        execute = commands.execute
+
+        def counted(batch: list[Any], *args: Any) -> list[str | None]:
+            batches.append(len(batch))
+            return execute(batch, *args)
+
+        monkeypatch.setattr(commands, "execute", counted)
+        gate = threading.Event()
+        async with writer_and_reader(room, user) as (writer, reader):
+            busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))
+            for n in range(3):
+                await writer.send_json_to({"type": "message", "text": f"m{n}"})
+            # Each frame reaches the socket while the database is busy.
+            assert await reader.receive_nothing(timeout=0.3)
+            gate.set()
+            await busy
+            texts = [
+                (await reader.receive_json_from())["message"]["text"] for _ in range(3)
+            ]
+        assert texts == ["m0", "m1", "m2"]
+        # The first waits alone; the two behind it go in one transaction.
+        assert batches == [1, 2]
+
+    @pytest.mark.parametrize(
+        "middle",
+        [
+            {"type": "message", "text": "a\u0000b"},  # refused by the service
+            {"type": "message", "text": "again", "client_id": "once"},  # a repeat
+            {"type": "edit", "id": 10**9, "text": "x"},  # no such message
+            {"type": "message", "text": "x", "room": "elsewhere"},  # not followed
+        ],
+    )
+    async def test_an_answer_to_the_sender_alone_keeps_its_place_in_a_burst(
+        self, room: Room, user: User, middle: dict[str, Any]
+    ) -> None:
+        gate = threading.Event()
+        async with writer_and_reader(room, user) as (writer, reader):
+            busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))
+            burst = [
+                {"type": "message", "text": "first", "client_id": "once"},
+                middle,
+                {"type": "message", "text": "last"},
+            ]
+            for frame in burst:
+                await writer.send_json_to(frame)
+            assert await reader.receive_nothing(timeout=0.3)
+            gate.set()
+            await busy
+            answers = [await writer.receive_json_from() for _ in burst]
+            assert await writer.receive_nothing(timeout=0.2)
+        kinds = [a["type"] for a in answers]
+        assert kinds == [
+            "message",
+            "message" if "client_id" in middle else "error",
+            "message",
+        ]
+        assert answers[0]["message"]["text"] == "first"
+        assert answers[2]["message"]["text"] == "last"
+        stored = [m.text async for m in Message.objects.order_by("id")]
+        assert stored == ["first", "last"]
 
     async def test_errors_speak_the_browsers_language(
         self, room: Room, user: User

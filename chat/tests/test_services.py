@@ -128,6 +128,26 @@ class MessagesCreateTests:
         room.refresh_from_db()
         assert room.last_message_id == two[0].pk
 
+    def test_a_burst_can_stop_at_the_first_post_not_stored(
+        self, room: Room, user: User
+    ) -> None:
+        def burst(*posts: services.Post) -> list[services.PostResult]:
+            return services.messages_create(
+                room=room, author=user, posts=list(posts), stop_at_answer=True
+            )
+
+        one, blank = burst(
+            services.Post("one", "k1"), services.Post("   "), services.Post("no")
+        )
+        assert one[1] is True and isinstance(blank, BadRequest)
+        [retry] = burst(services.Post("one again", "k1"), services.Post("no"))
+        assert retry == (one[0], False)
+        # A repeat within the burst waits for the next one.
+        [two] = burst(services.Post("two", "k2"), services.Post("two again", "k2"))
+        assert two[1] is True
+        texts = list(Message.objects.order_by("id").values_list("text", flat=True))
+        assert texts == ["one", "two"]
+
 
 @pytest.mark.django_db(transaction=True)
 class MessageBroadcastTests:

@@ -223,7 +223,12 @@ class ExecuteOrderTests:
     ) -> None:
         """Its answer must reach the sender before the next commands' broadcasts."""
         mine = post(room, user, "mine")
-        commands = [send("a"), edit(mine, "mine"), send("b"), send("c")]
+        commands: list[protocol.RoomCommand] = [
+            send("a"),
+            edit(mine, "mine"),
+            send("b"),
+            send("c"),
+        ]
         first = execute([(room, c) for c in commands], key, "en")
         assert len(first) == 2 and first[0] is None and first[1] is not None
         assert list(Message.objects.values_list("text", flat=True)) == ["mine", "a"]

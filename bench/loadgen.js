@@ -29,7 +29,7 @@
 //                     | "tutorial" {"message":T} | "raw" T          (default chat)
 //   readers           N reader sockets                              (default 100)
 //   connectConcurrency  handshakes in flight at once                (default 200)
-//   mode              "rate" | "burst" | "idle"                     (default rate)
+//   mode              "rate" | "burst" | "idle" | "writers"         (default rate)
 //   rate, duration    rate mode: `rate` msg/s for `duration` s      (100, 5)
 //   mix               rate mode, chat dialect: every `mix`-th action (of
 //                     rate x duration) is not a new message but, alternately,
@@ -55,7 +55,14 @@
 //   typistCookies     list of Cookie headers, one per typist account
 //   typingInterval    s between one typist's typing notices (10; 0: never)
 //   settle            s to wait once readers and typists are ready, before
-//                     the sender connects (rate and burst modes)         (0)
+//                     the sender connects (rate and burst modes; writers
+//                     mode: before the writers start)                     (0)
+//   rooms             writers mode: list of room slugs; each URL of
+//                     `readerUrls` (a /ws/rooms/<slug>/ URL) gives that
+//                     room's URL on that process. See "Writers" below.
+//   writers           writers mode: logged-in sockets that post       (0)
+//   writerCookies     writers mode: Cookie headers, writer i gets [i % length]
+//   writerRate        writers mode: msg/s each writer posts            (1)
 //   timeout           overall hard limit in s                          (120)
 //   handshakeTimeout  per connection, s (30); maxPayload (64 MiB);
 //   validateUtf8 (false); closeWait s (3); runId ([A-Za-z0-9]{1,24}, random)
@@ -98,6 +105,26 @@
 // ends. Result `typists` {configured, connected, connectSeconds,
 // connectErrors, typingSent, errorFrames, errorSample}; what the readers got
 // of them is readerExtraFrames' typing count.
+//
+// Writers (mode "writers", chat dialect; no sender): reader i listens to
+// room i % R (R = rooms.length) on process floor(i / R) % P (P =
+// readerUrls.length), writer w posts to room w % R on process floor(w / R)
+// % P, with Cookie writerCookies[w % length]. Writers connect after the
+// readers and are ready once their history came. Once all are ready (and
+// after `settle`), message m (0 .. writers x writerRate x duration - 1) is
+// sent at m / (writers x writerRate) s by writer m % writers: each writer
+// posts writerRate msg/s, the writers staggered evenly over each period.
+// Its seq is m, its client_id "<runId>-<m>", its text as above. A reader
+// counts only messages of its room (others: `wrongRoom`); `expected` sums,
+// over the messages sent, the ready readers of their room. A writer's
+// message is acknowledged when the writer's own socket gets the broadcast
+// carrying its client_id. Result `writers` {configured, connected,
+// connectSeconds, connectErrors, acked, unacked, ackLatencyMs, errorFrames,
+// errorSample, closeCodes}, `rooms`, `readersPerRoom` {min, max},
+// `lostAcked` (pairs (reader, acknowledged message of its room) never
+// received), `messagesMissed` (acknowledged messages some reader of their
+// room never received), `unackedDelivered` (deliveries of messages never
+// acknowledged), `wrongRoom`.
 //
 // Result: readers, connected (ready), connectSeconds, connectErrors (+ up to
 // 10 samples), sent, expected (= sent x connected), delivered (unique
@@ -161,6 +188,10 @@ const DEFAULTS = {
   typistCookies: null, // Cookie headers, typist i gets [i % length]
   typingInterval: 10, // s between one typist's notices (0: never)
   settle: 0, // s between everyone ready and the sender's connect
+  rooms: null, // writers mode: room slugs
+  writers: 0, // writers mode: posting sockets
+  writerCookies: null, // writers mode: Cookie headers, writer i gets [i % length]
+  writerRate: 1, // writers mode: msg/s per writer
 };
 
 function loadConfig() {
@@ -192,13 +223,13 @@ function loadConfig() {
   if (!["chat", "tutorial", "raw"].includes(c.dialect)) {
     throw new Error("dialect must be chat, tutorial or raw");
   }
-  if (!["rate", "burst", "idle"].includes(c.mode)) {
-    throw new Error("mode must be rate, burst or idle");
+  if (!["rate", "burst", "idle", "writers"].includes(c.mode)) {
+    throw new Error("mode must be rate, burst, idle or writers");
   }
   for (const key of [
     "readers", "connectConcurrency", "rate", "duration", "count", "grace", "size",
     "timeout", "handshakeTimeout", "maxPayload", "burstHighWater", "closeWait",
-    "mix", "mixRecent", "typists", "typingInterval", "settle",
+    "mix", "mixRecent", "typists", "typingInterval", "settle", "writers", "writerRate",
   ]) {
     if (typeof c[key] !== "number" || !Number.isFinite(c[key]) || c[key] < 0) {
       throw new Error(`${key} must be a non-negative number`);
@@ -231,6 +262,34 @@ function loadConfig() {
     if (room === null) throw new Error("typists need a /ws/rooms/<slug>/ url");
     c.room = room[1];
   }
+  c.writers = Math.floor(c.writers);
+  c.roomUrls = null;
+  if (c.mode === "writers") {
+    if (c.dialect !== "chat") throw new Error("writers mode needs dialect chat");
+    if (
+      !Array.isArray(c.rooms) ||
+      c.rooms.length === 0 ||
+      !c.rooms.every((x) => typeof x === "string" && /^[-a-zA-Z0-9_]+$/.test(x))
+    ) {
+      throw new Error("writers mode needs rooms, a list of room slugs");
+    }
+    if (c.writers < 1 || c.writerRate <= 0) {
+      throw new Error("writers mode needs writers >= 1 and writerRate > 0");
+    }
+    if (
+      !Array.isArray(c.writerCookies) ||
+      c.writerCookies.length === 0 ||
+      !c.writerCookies.every((x) => typeof x === "string" && x.length > 0)
+    ) {
+      throw new Error("writers need writerCookies, a list of Cookie headers");
+    }
+    const pattern = /\/ws\/rooms\/[-a-zA-Z0-9_]+\//;
+    if (!c.readerUrls.every((u) => pattern.test(u))) {
+      throw new Error("writers mode needs /ws/rooms/<slug>/ readerUrls");
+    }
+    // roomUrls[room][process]
+    c.roomUrls = c.rooms.map((slug) => c.readerUrls.map((u) => u.replace(pattern, `/ws/rooms/${slug}/`)));
+  }
   c.mix = Math.floor(c.mix);
   c.mixRecent = Math.max(1, Math.floor(c.mixRecent));
   if (c.mix === 1 || (c.mix > 0 && (c.mode !== "rate" || c.dialect !== "chat"))) {
@@ -241,6 +300,7 @@ function loadConfig() {
   c.actions =
     c.mode === "rate" ? Math.round(c.rate * c.duration)
     : c.mode === "burst" ? Math.floor(c.count)
+    : c.mode === "writers" ? Math.round(c.writers * c.writerRate * c.duration)
     : 0;
   c.reactions = c.mix > 0 ? Math.floor(Math.floor(c.actions / c.mix) / 2) : 0;
   c.edits = c.mix > 0 ? Math.ceil(Math.floor(c.actions / c.mix) / 2) : 0;
@@ -277,7 +337,13 @@ const REACT_TAIL = REACT_TAG_LEN + 64 + 8; // the tag, a client_id, `"}`
 // Latencies of unique deliveries. Never more than readers x planned; past
 // LAT_CAP entries (256 MiB) it keeps a uniform reservoir sample.
 const LAT_CAP = 64 * 1024 * 1024;
-const latencies = new Float32Array(Math.max(1, Math.min(N * PLANNED, LAT_CAP)));
+// Writers mode: a reader hears its room's messages only (about 1/R of them).
+const WRITERS_MODE = cfg.mode === "writers";
+const ROOMS = WRITERS_MODE ? cfg.rooms.length : 1;
+const W = WRITERS_MODE ? cfg.writers : 0;
+const latencies = new Float32Array(
+  Math.max(1, Math.min(Math.ceil(N / ROOMS) * PLANNED, LAT_CAP)),
+);
 let latCount = 0; // entries in `latencies`
 // The same for reaction updates (mixed runs).
 const updateLatencies = new Float32Array(Math.max(1, Math.min(N * REACTIONS, LAT_CAP)));
@@ -316,6 +382,27 @@ let typistErrorFrames = 0;
 let typistErrorSample = null;
 let typingStopped = false;
 const typingTimers = new Set();
+
+// Writers mode: ready readers per room; per seq: deliveries, sent, acked,
+// send time; the writers and what they did.
+const roomReady = new Int32Array(ROOMS);
+const seqDelivered = WRITERS_MODE ? new Uint32Array(Math.max(1, PLANNED)) : null;
+const seqSent = WRITERS_MODE ? new Uint8Array(Math.max(1, PLANNED)) : null;
+const seqAcked = WRITERS_MODE ? new Uint8Array(Math.max(1, PLANNED)) : null;
+const seqSentAt = WRITERS_MODE ? new Float64Array(Math.max(1, PLANNED)) : null;
+const ackLatencies = WRITERS_MODE ? new Float32Array(Math.max(1, PLANNED)) : null;
+let ackCount = 0;
+const writerSockets = []; // by writer index; null if it never became ready
+let writersConnected = 0;
+let writerConnectErrors = 0;
+let writerConnectStart = 0;
+let writerConnectEnd = 0;
+let writerErrorFrames = 0;
+let writerErrorSample = null;
+let writerSkipped = 0; // sends skipped because the writer's socket was closed
+let wrongRoom = 0; // a reader got a message of another room (should stay 0)
+const writerCloseCodes = Object.create(null);
+const seqRoom = (seq) => (seq % W) % ROOMS;
 
 let delivered = 0;
 let duplicates = 0;
@@ -387,7 +474,7 @@ function noteConnectError(message, reader = true) {
 
 // Record every "R<runId>#<seq>@<ms>" in `buf` for reader `bits`, received at
 // `t`. Equivalent to the regex /R<runId>#(\d+)@(\d+\.?\d*)/g over the frame.
-function scan(buf, bits, t) {
+function scan(buf, bits, t, room = -1) {
   let pos = buf.indexOf(MARKER, 0);
   let previous = -1;
   const end = buf.length;
@@ -429,15 +516,19 @@ function scan(buf, bits, t) {
       }
       sentAt += frac / scale;
     }
-    if (seq !== previous) record(bits, seq, t - sentAt, t);
+    if (seq !== previous) record(bits, seq, t - sentAt, t, room);
     previous = seq;
     pos = buf.indexOf(MARKER, i);
   }
 }
 
-function record(bits, seq, latency, t) {
+function record(bits, seq, latency, t, room) {
   if (seq >= PLANNED) {
     unexpected += 1;
+    return;
+  }
+  if (room >= 0 && seqRoom(seq) !== room) {
+    wrongRoom += 1;
     return;
   }
   const byte = seq >>> 3;
@@ -448,6 +539,7 @@ function record(bits, seq, latency, t) {
   }
   bits[byte] |= mask;
   delivered += 1;
+  if (seqDelivered !== null) seqDelivered[seq] += 1;
   if (t <= windowDeadline) deliveredInWindow += 1;
   if (firstDelivery === 0) firstDelivery = t;
   lastDelivery = t;
@@ -601,6 +693,14 @@ function socketOptions(withCookie, url) {
   return options;
 }
 
+// Reader `index`'s URL: round robin over readerUrls; in writers mode, its
+// room's URL on process floor(index / R) % P.
+function readerUrl(index) {
+  if (!WRITERS_MODE) return cfg.readerUrls[index % cfg.readerUrls.length];
+  const urls = cfg.roomUrls[index % ROOMS];
+  return urls[Math.floor(index / ROOMS) % urls.length];
+}
+
 // Open reader `index`; resolve true once ready, false if it failed first.
 function openReader(index) {
   return new Promise((resolve) => {
@@ -608,7 +708,7 @@ function openReader(index) {
     const rbits = REACTIONS > 0 ? new Uint8Array(Math.ceil(REACTIONS / 8)) : null;
     let ws;
     try {
-      const url = withQuery(cfg.readerUrls[index % cfg.readerUrls.length]);
+      const url = withQuery(readerUrl(index));
       ws = new WebSocket(url, socketOptions(false, url));
     } catch (error) {
       noteConnectError(error.message);
@@ -619,10 +719,14 @@ function openReader(index) {
     let settled = false;
     let errored = false;
     let skip = cfg.skipFirstFrame;
+    const room = WRITERS_MODE ? index % ROOMS : -1;
     const settle = (ok) => {
       if (settled) return;
       settled = true;
-      if (ok) connected += 1;
+      if (ok) {
+        connected += 1;
+        if (room >= 0) roomReady[room] += 1;
+      }
       resolve(ok);
     };
     ws.on("open", () => {
@@ -646,7 +750,7 @@ function openReader(index) {
       const t = now();
       // A reaction's update repeats a text already counted: count it apart.
       if (rbits !== null && isUpdate(data) && reactionUpdate(data, rbits, t)) return;
-      scan(data, bits, t);
+      scan(data, bits, t, room);
     });
     ws.on("error", (error) => {
       if (!settled) {
@@ -827,6 +931,192 @@ function openSender() {
       }
     });
   });
+}
+
+// --- writers (writers mode) ---------------------------------------------------
+
+// Open writer `index` on its room; resolve true once its history came. Its
+// socket then hears its room: error frames count, and the broadcast of one
+// of its own messages (its client_id "<runId>-<seq>") acknowledges it.
+function openWriter(index) {
+  return new Promise((resolve) => {
+    let ws;
+    const urls = cfg.roomUrls[index % ROOMS];
+    const url = urls[Math.floor(index / ROOMS) % urls.length];
+    try {
+      ws = new WebSocket(url, socketOptions(cfg.writerCookies[index % cfg.writerCookies.length], url));
+    } catch (error) {
+      writerConnectErrors += 1;
+      noteConnectError(`writer: ${error.message}`, false);
+      resolve(false);
+      return;
+    }
+    sockets.push(ws);
+    let settled = false;
+    const settle = (ok) => {
+      if (settled) return;
+      settled = true;
+      if (ok) {
+        writersConnected += 1;
+        writerSockets[index] = ws;
+      } else {
+        writerConnectErrors += 1;
+      }
+      resolve(ok);
+    };
+    ws.on("message", (data) => {
+      if (!settled) {
+        settle(true); // the history
+        return;
+      }
+      if (data.indexOf(OWN_ACK_TAG) !== -1) {
+        writerHeard(data, index);
+      } else if (data.indexOf('"type":"error"') !== -1 && extraKind(data) === NOT_EXTRA) {
+        writerErrorFrames += 1;
+        if (writerErrorSample === null) writerErrorSample = data.toString().slice(0, 300);
+      }
+    });
+    ws.on("error", (error) => {
+      if (!settled) {
+        noteConnectError(`writer: ${error.message}`, false);
+        settle(false);
+      }
+    });
+    ws.on("close", (code) => {
+      if (!shuttingDown) writerCloseCodes[code] = (writerCloseCodes[code] || 0) + 1;
+      if (!settled) noteConnectError(`writer closed before ready (${code})`, false);
+      settle(false);
+    });
+  });
+}
+
+const OWN_ACK_TAG = Buffer.from(`"client_id":"${cfg.runId}-`, "latin1");
+
+function writerHeard(data, index) {
+  let frame;
+  try {
+    frame = JSON.parse(data.toString());
+  } catch {
+    return;
+  }
+  const id = typeof frame.client_id === "string" ? frame.client_id : "";
+  if (frame.type === "error") {
+    writerErrorFrames += 1;
+    if (writerErrorSample === null) writerErrorSample = data.toString().slice(0, 300);
+    return;
+  }
+  if (frame.type !== "message" || !id.startsWith(OWN_MESSAGE)) return;
+  const seq = Number(id.slice(OWN_MESSAGE.length));
+  // Its own message only (the room's other writers' are no acknowledgement).
+  if (!Number.isInteger(seq) || seq >= PLANNED || seq % W !== index || seqAcked[seq]) return;
+  seqAcked[seq] = 1;
+  ackLatencies[ackCount] = now() - seqSentAt[seq];
+  ackCount += 1;
+}
+
+async function connectWriters() {
+  writerConnectStart = now();
+  let next = 0;
+  const worker = async () => {
+    while (next < W) {
+      const index = next;
+      next += 1;
+      await openWriter(index);
+    }
+  };
+  const workers = [];
+  for (let k = 0; k < Math.min(cfg.connectConcurrency, W); k += 1) workers.push(worker());
+  await Promise.all(workers);
+  writerConnectEnd = now();
+}
+
+// Message m at m / (writers x writerRate) s, by writer m % writers.
+function sendWriters() {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const total = W * cfg.writerRate;
+    const tick = () => {
+      const due = Math.min(PLANNED, Math.floor(((performance.now() - start) * total) / 1000) + 1);
+      while (actionsSent < due) {
+        const seq = actionsSent;
+        actionsSent += 1;
+        const ws = writerSockets[seq % W];
+        if (!ws || ws.readyState !== WebSocket.OPEN) {
+          writerSkipped += 1;
+          continue;
+        }
+        const t = now();
+        if (firstSend === 0) firstSend = t;
+        lastSend = t;
+        seqSent[seq] = 1;
+        seqSentAt[seq] = t;
+        ws.send(frameFor(seq, t), onSendDone);
+        sent += 1;
+        if (ws.bufferedAmount > maxBufferedAmount) maxBufferedAmount = ws.bufferedAmount;
+      }
+      if (actionsSent >= PLANNED) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+}
+
+// Deliveries expected of the messages sent: each goes to its room's readers.
+function writersExpected() {
+  let expected = 0;
+  for (let seq = 0; seq < PLANNED; seq += 1) {
+    if (seqSent[seq]) expected += roomReady[seqRoom(seq)];
+  }
+  return expected;
+}
+
+function writersResult() {
+  let lostAcked = 0;
+  let messagesMissed = 0;
+  let unackedDelivered = 0;
+  for (let seq = 0; seq < PLANNED; seq += 1) {
+    if (seqAcked[seq]) {
+      const missing = roomReady[seqRoom(seq)] - seqDelivered[seq];
+      lostAcked += missing;
+      if (missing > 0) messagesMissed += 1;
+    } else {
+      unackedDelivered += seqDelivered[seq];
+    }
+  }
+  const acks = ackLatencies.slice(0, ackCount).sort();
+  let min = Infinity;
+  let max = 0;
+  for (const ready of roomReady) {
+    min = Math.min(min, ready);
+    max = Math.max(max, ready);
+  }
+  return {
+    rooms: ROOMS,
+    readersPerRoom: { min, max },
+    wrongRoom,
+    lostAcked,
+    messagesMissed,
+    unackedDelivered,
+    writers: {
+      configured: W,
+      connected: writersConnected,
+      connectSeconds:
+        writerConnectEnd > 0 ? round3((writerConnectEnd - writerConnectStart) / 1000) : null,
+      connectErrors: writerConnectErrors,
+      writerRate: cfg.writerRate,
+      skipped: writerSkipped,
+      acked: ackCount,
+      unacked: sent - ackCount,
+      ackLatencyMs: {
+        p50: percentile(acks, 0.5),
+        p99: percentile(acks, 0.99),
+        max: ackCount > 0 ? round3(acks[ackCount - 1]) : null,
+      },
+      errorFrames: writerErrorFrames,
+      errorSample: writerErrorSample,
+      closeCodes: writerCloseCodes,
+    },
+  };
 }
 
 // --- sending ------------------------------------------------------------------
@@ -1021,7 +1311,7 @@ function result() {
   const sorted = latencies.slice(0, n).sort();
   const cpu = process.cpuUsage();
   const wall = (performance.now() - T0) / 1000;
-  const expected = sent * connected;
+  const expected = WRITERS_MODE ? writersExpected() : sent * connected;
   const span = lastDelivery > 0 && firstSend > 0 ? (lastDelivery - firstSend) / 1000 : 0;
   const un = Math.min(updateLatCount, updateLatencies.length);
   const updateSorted = updateLatencies.slice(0, un).sort();
@@ -1087,6 +1377,7 @@ function result() {
       sampled: latCount > latencies.length,
     },
     ...mixed,
+    ...(WRITERS_MODE ? writersResult() : {}),
     query: cfg.query,
     readerExtraFrames: extraFramesResult(),
     ...(cfg.typists > 0
@@ -1208,6 +1499,24 @@ async function main() {
     finish(1);
     return;
   }
+  if (WRITERS_MODE) {
+    await connectWriters();
+    log(`writers: ${writersConnected} of ${W} ready`);
+    if (writersConnected === 0) {
+      fatal = "no writer became ready";
+      finish(1);
+      return;
+    }
+    if (cfg.settle > 0) await sleep(cfg.settle * 1000);
+    startMeasure();
+    await sendWriters();
+    windowDeadline = lastSend + 1000;
+    expectedNow = writersExpected();
+    log(`sent ${sent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
+    await graceTime();
+    finish(0);
+    return;
+  }
   if (cfg.typists > 0) {
     await connectTypists();
     log(`typists: ${typistsConnected} of ${cfg.typists} ready`);
@@ -1235,7 +1544,13 @@ async function main() {
   expectedNow = sent * connected;
   updatesExpectedNow = reactionsSent * connected;
   log(`sent ${actionsSent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
-  await new Promise((resolve) => {
+  await graceTime();
+  finish(0);
+}
+
+// Keep listening `grace` s, or (earlyExit) until everything expected came.
+function graceTime() {
+  return new Promise((resolve) => {
     const timer = setTimeout(resolve, cfg.grace * 1000);
     if (cfg.earlyExit) {
       onAllDelivered = () => {
@@ -1245,7 +1560,6 @@ async function main() {
       checkAllDelivered();
     }
   });
-  finish(0);
 }
 
 setTimeout(() => {

@@ -18,6 +18,11 @@ MIXED = "100 readers, 200 actions/s, a quarter edits and reactions"
 PRESENCE_RATE = "1,000 readers with presence, 20 msg/s"
 TYPISTS = "1,000 readers with presence, 20 msg/s, 50 typists"
 IDLE_PRESENCE = "5,000 idle readers with presence"
+WRITERS = "many writers"
+# Many writers: delivery p99 at most this (ms); two processes' deliveries/s
+# at least this many times one process's.
+WRITERS_P99_MS = 100
+WRITERS_SCALED_GOAL = 0.8
 # Typists' p99 at most this many times that of the same readers without them;
 # the 5,000 idle readers with presence connected within this many times the
 # time of those without.
@@ -107,6 +112,49 @@ def _typists_cell(result: dict[str, Any]) -> str:
         f"{_num(typists.get('connected'))} of {_num(typists.get('configured'))} "
         f"typists; {_num(typists.get('typingSent'))} notices sent, "
         f"{typing[0] if typing else 0:,.1f} typing frames per reader"
+    )
+
+
+def _stored_vs_acked(result: dict[str, Any]) -> str:
+    acked = (result.get("writers") or {}).get("acked")
+    return f"{_num(result.get('storedDuringRun'))} stored of {_num(acked)} acked"
+
+
+def _writers_row(name: str, result: dict[str, Any]) -> str:
+    """A row of the "Many writers" table."""
+    latency = result.get("latencyMs") or {}
+    writers = result.get("writers") or {}
+    readers = result.get("readersPerRoom") or {}
+    return (
+        f"| {name} | {_num(result.get('rooms'))} rooms, "
+        f"{_num(result.get('connected'))} readers ({_num(readers.get('min'))}"
+        f"–{_num(readers.get('max'))} a room), "
+        f"{_num(writers.get('connected'))} of {_num(writers.get('configured'))} "
+        f"writers; {_num(writers.get('acked'))} of {_num(result.get('sent'))} "
+        f"messages acked "
+        f"| {_num(result.get('deliveriesPerSecond'))} "
+        f"| {_num(latency.get('p50'), 1)} / {_num(latency.get('p99'), 1)} ms "
+        f"| {_num(result.get('lostAcked'))} "
+        f"({_num(result.get('messagesMissed'))} messages), "
+        f"{_num(result.get('duplicates'))} "
+        f"| {_stored_vs_acked(result)} "
+        f"| {_num(result.get('serverCpuMsPer1000Deliveries'), 0)} ms |"
+    )
+
+
+def _writers_met(result: dict[str, Any]) -> bool | None:
+    """Many writers' target: nothing lost or doubled, all stored, p99."""
+    p99 = (result.get("latencyMs") or {}).get("p99")
+    acked = (result.get("writers") or {}).get("acked")
+    if p99 is None or acked is None:
+        return None
+    return bool(
+        result.get("lostAcked") == 0
+        and result.get("duplicates") == 0
+        and result.get("wrongRoom") == 0
+        and acked == result.get("sent")
+        and (result.get("storedDuringRun") or 0) >= acked
+        and p99 <= WRITERS_P99_MS
     )
 
 
@@ -233,7 +281,36 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                 bool(r and r <= 1.5 and losses == [0, 0, 0, 0]) if r else None,
             )
         )
+    for name, result in results.items():
+        if not name.startswith(CHAT) or WRITERS not in result:
+            continue
+        writing = result[WRITERS]
+        rows.append(
+            (
+                f"{name}, {WRITERS}: 0 lost, 0 doubled, every message stored, "
+                f"delivery p99 ≤ {WRITERS_P99_MS} ms",
+                f"lost {_num(writing.get('lostAcked'))}, "
+                f"doubled {_num(writing.get('duplicates'))}, "
+                f"{_stored_vs_acked(writing)} "
+                f"({_num(writing.get('sent'))} sent); "
+                f"p99 {_num(p99(result, WRITERS))} ms",
+                _writers_met(writing),
+            )
+        )
     scaled = next((v for k, v in results.items() if "processes" in k), None)
+    if scaled and WRITERS in scaled:
+        r = _ratio(rate(scaled, WRITERS), rate(chat, WRITERS))
+        rows.append(
+            (
+                f"2 processes, {WRITERS}: at least {WRITERS_SCALED_GOAL:g}x one "
+                "process's deliveries/s",
+                f"{_num(rate(scaled, WRITERS))}/s, {r:.2f}x "
+                f"{_num(rate(chat, WRITERS))}/s"
+                if r
+                else "–",
+                (r >= WRITERS_SCALED_GOAL) if r else None,
+            )
+        )
     if scaled:
         for workload in (RATE_100, RATE_1000, BURST):
             r = _ratio(rate(scaled, workload), rate(chat, workload))
@@ -437,6 +514,35 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
         "the memory their sockets freed, which hides what new sockets take.",
         "Their frames are averaged over the sockets, while connecting (until",
         "the last one was ready) and after.",
+        "",
+        "## Many writers (the chat's targets only)",
+        "",
+        "| server | run | deliveries/s | p50 / p99 | lost (pairs), dup "
+        "| stored vs acked | server CPU per 1,000 deliveries |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        _writers_row(name, result[WRITERS])
+        for name, result in results.items()
+        if isinstance(result.get(WRITERS), dict)
+    ] or ["| – | not measured | – | – | – | – | – |"]
+    lines += [
+        "",
+        "Many rooms, many writers: 50 public rooms (room1..room50, made before",
+        "the run), each with 40 anonymous readers and 4 logged-in writers (200",
+        "accounts, each its own socket in its room), each writer posting 1",
+        "message a second for 20 s, the writers staggered evenly over each",
+        "second (200 msg/s in all); a quick run has 10 rooms of 20 readers and",
+        "sends for 5 s. With 2 processes, each room's readers and writers are",
+        "spread over both. A delivery is a reader receiving a message of its",
+        "room; latency is from the writer's send. A message is acked when its",
+        "writer's own socket gets its broadcast (with its client_id); lost",
+        "counts (reader, acked message of its room) pairs never received within",
+        "the grace time, with the number of messages concerned; dup, a reader",
+        "receiving a message twice. Stored: messages the database gained during",
+        "the run. Server CPU: user + system time of the server's processes",
+        "(from /proc) over the whole load generator run, connects included,",
+        "per 1,000 deliveries.",
         "",
         "## Targets",
         "",

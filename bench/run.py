@@ -67,6 +67,22 @@ def _children(pid: int) -> list[int]:
     return kids + [grandchild for kid in kids for grandchild in _children(kid)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process ``pid`` and its live
+    children used so far, from /proc/<pid>/stat."""
+    ticks = 0
+    for candidate in [pid, *_children(pid)]:
+        try:
+            stat = Path(f"/proc/{candidate}/stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command (which may hold spaces), from field 3 on:
+        # utime and stime are fields 14 and 15.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for_port(port: int, timeout: float = 30) -> None:
     import socket
 
@@ -93,6 +109,9 @@ class Target:
     stored: Any = None  # callable returning the number of stored messages
     # callable: count -> Cookie headers of that many logged-in accounts
     accounts: Any = None
+    # callable: (writers, rooms) -> (Cookie headers of that many logged-in
+    # writer accounts, slugs of that many public rooms)
+    writers: Any = None
     logs: list[Path] = field(default_factory=list)  # the server's log files
 
 
@@ -172,6 +191,52 @@ def start_chat(
             made.extend(first.login(f"typist{n}") for n in numbers)
         return made[:count]
 
+    writer_cookies: list[str] = []  # of writer1, writer2, ...
+    room_slugs: list[str] = []  # of room1, room2, ...
+
+    def writers(count: int, rooms: int) -> tuple[list[str], list[str]]:
+        """Return Cookie headers of ``count`` logged-in writers and slugs of
+        ``rooms`` public rooms, making the missing ones in one shell. Unlike
+        accounts(), the password is hashed once for all (so 200 writers do
+        not cost 400 password hashes) and each writer is logged in there, a
+        session as the login form makes (Django's force_login), not through
+        the form."""
+        if len(writer_cookies) < count or len(room_slugs) < rooms:
+            script = (
+                "import json\n"
+                "from unittest import mock\n"
+                "from django.contrib.auth.hashers import make_password\n"
+                "from django.test import Client\n"
+                "from accounts.models import User\n"
+                "from accounts.services import user_create\n"
+                "from chat.services import room_create\n"
+                f"password = {PASSWORD!r}\n"
+                "hashed = make_password(password)\n"
+                "def same_hash(user, raw):\n"
+                "    user.password = hashed\n"
+                "cookies, slugs = [], []\n"
+                "with mock.patch.object(User, 'set_password', same_hash):\n"
+                f"    for n in range({len(writer_cookies) + 1}, {count + 1}):\n"
+                "        user = user_create(username=f'writer{n}', password=password)\n"
+                "        client = Client()\n"
+                "        client.force_login(user)\n"
+                "        cookies.append('; '.join(\n"
+                "            f'{k}={v.value}' for k, v in client.cookies.items()))\n"
+                "creator = User.objects.get(username='writer1')\n"
+                f"for n in range({len(room_slugs) + 1}, {rooms + 1}):\n"
+                "    room = room_create(name=f'room{n}', created_by=creator)\n"
+                "    slugs.append(room.slug)\n"
+                "print(json.dumps([cookies, slugs]))\n"
+            )
+            try:
+                out = first.manage("shell", "-c", script)
+            except subprocess.CalledProcessError as error:
+                raise RuntimeError(f"making writers failed: {error.stderr}") from None
+            cookies, slugs = json.loads(out.strip().splitlines()[-1])
+            writer_cookies.extend(cookies)
+            room_slugs.extend(slugs)
+        return writer_cookies[:count], room_slugs[:rooms]
+
     def stored() -> int:
         count = first.manage(
             "shell",
@@ -193,6 +258,7 @@ def start_chat(
         stop=stop,
         stored=stored,
         accounts=accounts,
+        writers=writers,
         logs=[p for s in servers for p in (s.log_file, s.output)],
     )
 
@@ -202,13 +268,16 @@ IDLE = "5,000 idle readers"
 PRESENCE_RATE = "1,000 readers with presence, 20 msg/s"
 TYPISTS = "1,000 readers with presence, 20 msg/s, 50 typists"
 IDLE_PRESENCE = "5,000 idle readers with presence"
+WRITERS = "many writers"
 # Keys of a workload that tell this script, not the load generator, what to
 # do: "chatOnly" (run on the one-process chat alone), "baseline" (the
 # workload it is compared with, which runs whenever it runs), "accounts"
 # (logged-in users the typists need), "ownServer" (run on a server of its
 # own, started afresh after the others: the memory a server freed after an
-# earlier workload's sockets would hide what this one's sockets take).
-BENCH_KEYS = ("chatOnly", "baseline", "accounts", "ownServer")
+# earlier workload's sockets would hide what this one's sockets take),
+# "chatTargets" (run on the chat's targets, one process and two, not on
+# the baselines).
+BENCH_KEYS = ("chatOnly", "baseline", "accounts", "ownServer", "chatTargets")
 # Readers asking for presence at a steady rate (see WORKLOADS).
 PRESENCE_RATE_WORKLOAD = {
     "readers": 1000,
@@ -263,6 +332,23 @@ WORKLOADS = {
         "baseline": IDLE,
         "ownServer": True,
     },
+    # The chat's targets only (the baselines have one room and no accounts):
+    # 50 rooms (room1..room50, made before the run), each with 40 anonymous
+    # readers and 4 logged-in writers (200 accounts), each writer posting
+    # 1 msg/s, the writers staggered evenly over each second.
+    WRITERS: {
+        "mode": "writers",
+        "rooms": 50,
+        "readers": 2000,
+        "writers": 200,
+        "writerRate": 1,
+        "duration": 20,
+        "settle": 1,
+        # A server that falls behind gets time to catch up (two processes
+        # on one core ended 34 s behind): `lost` is then what never came.
+        "grace": 60,
+        "chatTargets": True,
+    },
 }
 QUICK = {
     "100 readers, 200 msg/s": {"duration": 4},
@@ -281,10 +367,41 @@ QUICK = {
         "typingInterval": 4,
     },
     IDLE_PRESENCE: {"readers": 1000, "duration": 3},
+    WRITERS: {"rooms": 10, "readers": 200, "duration": 5},
 }
 
 
-def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
+# With --profile: where py-spy writes each chat process's samples.
+PROFILE_DIR: Path | None = None
+
+
+def profile(target: Target, title: str) -> list[subprocess.Popen[bytes]]:
+    """Start py-spy on each of the chat's processes (with --profile): it
+    samples them, native frames off, until stopped, and writes collapsed
+    stacks (one line per stack, with its count: the input of any flame
+    graph tool) to PROFILE_DIR/<target>--<workload>--<pid>.txt."""
+    if PROFILE_DIR is None or target.dialect != "chat":
+        return []
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{target.name}--{title}".lower())
+    return [
+        subprocess.Popen(
+            pinned(
+                LOADGEN_CORE,
+                [
+                    str(Path(PYTHON).parent / "py-spy"),
+                    *("record", "--pid", str(pid), "--format", "raw"),
+                    *("--rate", "250", "--nonblocking"),
+                    *("--output", str(PROFILE_DIR / f"{slug}--{pid}.txt")),
+                ],
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in target.pids
+    ]
+
+
+def run_loadgen(target: Target, workload: dict[str, Any], title: str) -> dict[str, Any]:
     config = {
         "url": target.urls[0],
         "readerUrls": target.urls,
@@ -298,7 +415,17 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
         # Made and logged in before the load generator starts (each login
         # checks a password on the server's core).
         config["typistCookies"] = target.accounts(workload["accounts"])
+    writing = workload["mode"] == "writers"
+    if writing:
+        # Accounts and rooms made (once a server) before the load generator
+        # starts; loadgen.js derives each room's URLs from the targets'.
+        config["writerCookies"], config["rooms"] = target.writers(
+            workload["writers"], workload["rooms"]
+        )
+        stored_before = target.stored()
     before = sum(rss_kib(pid) for pid in target.pids)
+    cpu_before = sum(cpu_seconds(pid) for pid in target.pids)
+    profilers = profile(target, title)
     process = subprocess.Popen(
         pinned(
             LOADGEN_CORE, [NODE, str(ROOT / "bench" / "loadgen.js"), json.dumps(config)]
@@ -314,8 +441,20 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
             time.sleep(1)  # Let the server settle before reading its memory.
             peak = sum(rss_kib(pid) for pid in target.pids)
     out, _ = process.communicate(timeout=200)
+    cpu = sum(cpu_seconds(pid) for pid in target.pids) - cpu_before
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT.
+        profiler.wait(timeout=30)
     result: dict[str, Any] = json.loads(out) if out.strip() else {"error": "no result"}
     result["serverRssKiB"] = {"before": before, "ready": peak}
+    # The server's CPU over the whole load generator run (connects included).
+    result["serverCpuSeconds"] = round(cpu, 2)
+    if result.get("delivered"):
+        result["serverCpuMsPer1000Deliveries"] = round(
+            1000 * cpu / (result["delivered"] / 1000), 1
+        )
+    if writing:
+        result["storedDuringRun"] = target.stored() - stored_before
     if workload["mode"] == "idle" and result.get("connected"):
         result["kibPerConnection"] = round((peak - before) / result["connected"], 1)
     return result
@@ -323,8 +462,11 @@ def run_loadgen(target: Target, workload: dict[str, Any]) -> dict[str, Any]:
 
 def applies(target: Target, workload: dict[str, Any]) -> bool:
     """Edits and reactions (``mix``) exist in the chat's dialect only;
-    presence and typing are measured on the one-process chat only."""
+    presence and typing are measured on the one-process chat only; many
+    writers on the chat's targets (one process and two) only."""
     if workload.get("chatOnly") and target.name != "chat":
+        return False
+    if workload.get("chatTargets") and target.dialect != "chat":
         return False
     return not workload.get("mix") or target.dialect == "chat"
 
@@ -339,7 +481,7 @@ def measure(
         if not applies(target, workload) or bool(workload.get("ownServer")) != own:
             continue
         print(f"  {target.name}: {title}", flush=True)
-        results[title] = run_loadgen(target, workload)
+        results[title] = run_loadgen(target, workload, title)
         summary = {
             key: results[title].get(key)
             for key in (
@@ -359,6 +501,12 @@ def measure(
                 "editLatencyMs",
                 "senderErrorFrames",
                 "typists",
+                "writers",
+                "lostAcked",
+                "messagesMissed",
+                "wrongRoom",
+                "storedDuringRun",
+                "serverCpuMsPer1000Deliveries",
                 "error",
             )
             if key in results[title]
@@ -420,7 +568,17 @@ def main() -> None:
     parser.add_argument(
         "--workload", help="run only workloads whose title contains this"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample the chat's processes with py-spy during each workload "
+        "and write their collapsed stacks to this directory",
+    )
     args = parser.parse_args()
+    if args.profile:
+        global PROFILE_DIR
+        PROFILE_DIR = args.profile.resolve()
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     chosen = {
         title for title in WORKLOADS if not args.workload or args.workload in title
     }

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.sessions import login_of
+from accounts.sessions import Login, live_logins
 from chat import protocol, services
 from chat.exceptions import ChatError, InsufficientScope
 from chat.models import Message, Room
@@ -133,9 +133,59 @@ _HANDLERS: dict[type, Callable[..., Reply]] = {
 }
 
 
+# One socket's turn: its commands (each with its room), its login key, its
+# language.
+Request = tuple[list[tuple[Room, protocol.RoomCommand]], str | None, str]
+
+
+def execute_together(requests: list[Request]) -> list[list[Reply] | Exception]:
+    """
+    Carry out the requests of many sockets (see ``execute``); return each
+    one's replies, or the error that stopped it.
+
+    Their logins are checked together (a few queries for all), and the
+    requests that change one room each share one transaction: a single
+    commit for all the sockets that wrote meanwhile. Each request is a
+    savepoint, so a failing one undoes only itself. They lock their rooms
+    in the order of the rooms' ids, as every process does, so two
+    processes' groups cannot wait on each other; a request that changes
+    several rooms runs on its own after them.
+    """
+    # Logins are checked again for every turn: one may have ended since its
+    # socket opened (logout, password change, deactivation, a revoked token).
+    logins = live_logins({key for _commands, key, _language in requests if key})
+    one_room = sorted(
+        (index for index, request in enumerate(requests) if _one_room(request)),
+        key=lambda index: requests[index][0][0][0].pk,
+    )
+    results: list[list[Reply] | Exception | None] = [None] * len(requests)
+
+    def run(index: int) -> None:
+        commands, key, language = requests[index]
+        try:
+            results[index] = execute(
+                commands, logins.get(key) if key else None, language
+            )
+        except Exception as error:  # Its socket hears of it.
+            results[index] = error
+
+    with transaction.atomic():
+        for index in one_room:
+            run(index)
+    for index in range(len(requests)):
+        if results[index] is None:
+            run(index)
+    return results  # type: ignore[return-value]
+
+
+def _one_room(request: Request) -> bool:
+    commands = request[0]
+    return bool(commands) and all(room == commands[0][0] for room, _c in commands)
+
+
 def execute(
     commands: list[tuple[Room, protocol.RoomCommand]],
-    login_key: str | None,
+    login: Login | None,
     language: str,
 ) -> list[Reply]:
     """
@@ -146,16 +196,13 @@ def execute(
     The sender's own answer to a command must reach it after the
     broadcasts of the commands before it and before those of the commands
     after it: the rest wait for the next call, after this one's replies are
-    out. Consecutive commands to one room share one transaction, so a burst
-    costs one commit: each command is a savepoint within it, and a refused
-    one undoes only itself. Rooms are never locked together in one
-    transaction, so two sockets' batches cannot wait on each other.
+    out. Consecutive commands to one room share one transaction (or one
+    savepoint of the caller's), so a burst costs one commit: each command
+    is a savepoint within it, and a refused one undoes only itself. Rooms
+    are never locked together here, so two sockets' batches cannot wait on
+    each other.
     """
     with translation.override(language):
-        # The login is checked again for every batch: it may have ended
-        # since the socket opened (logout, password change, deactivation,
-        # a revoked token).
-        login = login_of(login_key)
         replies: list[Reply] = []
         for room, in_room in groupby(commands, key=lambda pair: pair[0]):
             if login is not None and not login.can_write:

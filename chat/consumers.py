@@ -7,13 +7,12 @@ import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from chat import access, auth, commands, handshake, protocol, ratelimit
+from chat import access, auth, handshake, protocol, ratelimit
 from chat.exceptions import (
     BadRequest,
     ChatError,
@@ -26,6 +25,7 @@ from chat.models import Room
 from chat.presence import Person
 from chat.subscriptions import Following
 from chat.transport import SEND_KEY, DirectWriter, Output
+from chat.turns import get_turns
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +235,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 error.room = command.room or self.fixed_room
                 await self.output.send(protocol.error_frame(error))
                 return 1
-        replies = await database_sync_to_async(commands.execute)(
-            rooms, self.login_key(), self.language
-        )
+        replies = await get_turns().execute((rooms, self.login_key(), self.language))
         if self.presence is not None:
             hub = get_hub()
             for room, command in rooms[: len(replies)]:

@@ -8,8 +8,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounts.models import User
+from accounts.sessions import login_of
 from chat import protocol, services
-from chat.commands import execute
+from chat.commands import execute, execute_together
 from chat.models import Message, Room
 
 
@@ -59,7 +60,7 @@ def run_all(
     and the rest go again."""
     replies: list[str | None] = []
     while rest:
-        done = execute(rest, key, language)
+        done = execute(rest, login_of(key), language)
         assert done, "execute carries out at least one command"
         replies.extend(done)
         rest = rest[len(done) :]
@@ -217,6 +218,36 @@ class ExecuteLoginTests:
         assert russian["detail"] != english["detail"]
 
 
+class ExecuteTogetherTests:
+    def test_each_socket_gets_its_own_replies(
+        self, room: Room, user: User, key: str
+    ) -> None:
+        other = services.room_create(name="Other", created_by=user)
+        both: list[tuple[Room, protocol.RoomCommand]] = [
+            (other, send("there")),
+            (room, send("here")),
+        ]
+        mine, guests, many = execute_together(
+            [
+                ([(room, send("mine"))], key, "en"),
+                ([(room, send("hi"))], None, "ru"),
+                (both, key, "en"),
+            ]
+        )
+        assert mine == [None] and many == [None, None]
+        assert isinstance(guests, list) and guests[0] is not None
+        assert json.loads(guests[0])["code"] == "auth_required"
+        texts = set(Message.objects.values_list("text", flat=True))
+        assert texts == {"mine", "there", "here"}
+
+    def test_an_ended_login_is_refused_in_a_group(self, room: Room, key: str) -> None:
+        Session.objects.filter(session_key=key).delete()
+        [replies] = execute_together([([(room, send("still me?"))], key, "en")])
+        assert isinstance(replies, list) and replies[0] is not None
+        assert json.loads(replies[0])["code"] == "auth_required"
+        assert not Message.objects.exists()
+
+
 class ExecuteOrderTests:
     def test_a_call_stops_after_the_first_answer_to_the_sender_alone(
         self, room: Room, user: User, key: str
@@ -229,10 +260,11 @@ class ExecuteOrderTests:
             send("b"),
             send("c"),
         ]
-        first = execute([(room, c) for c in commands], key, "en")
+        first = execute([(room, c) for c in commands], login_of(key), "en")
         assert len(first) == 2 and first[0] is None and first[1] is not None
         assert list(Message.objects.values_list("text", flat=True)) == ["mine", "a"]
-        assert execute([(room, c) for c in commands[2:]], key, "en") == [None, None]
+        rest = [(room, c) for c in commands[2:]]
+        assert execute(rest, login_of(key), "en") == [None, None]
 
     def test_replies_come_in_the_order_of_the_commands(
         self, room: Room, user: User, other_user: User, key: str

@@ -334,6 +334,41 @@ class RoomConsumerSendTests:
         # The first waits alone; the two behind it go in one transaction.
         assert batches == [1, 2]
 
+    async def test_sockets_that_write_meanwhile_are_carried_out_together(
+        self, room: Room, user: User, other_user: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        groups: list[int] = []
+        execute_together = commands.execute_together
+
+        def counted(requests: list[Any]) -> list[Any]:
+            groups.append(len(requests))
+            return execute_together(requests)
+
+        monkeypatch.setattr(commands, "execute_together", counted)
+        gate = threading.Event()
+        async with (
+            writer_and_reader(room, user) as (first, reader),
+            socket(f"/ws/rooms/{room.slug}/", user=other_user) as second,
+            socket(f"/ws/rooms/{room.slug}/", user=user) as third,
+        ):
+            await connected(second)
+            await connected(third)
+            busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))
+            await first.send_json_to({"type": "message", "text": "one"})
+            await asyncio.sleep(0.1)
+            await second.send_json_to({"type": "message", "text": "two"})
+            await asyncio.sleep(0.1)
+            await third.send_json_to({"type": "message", "text": "three"})
+            assert await reader.receive_nothing(timeout=0.3)
+            gate.set()
+            await busy
+            for ws in (reader, first, second, third):
+                frames = [await ws.receive_json_from() for _ in range(3)]
+                texts = [frame["message"]["text"] for frame in frames]
+                assert texts == ["one", "two", "three"]
+        # The first waits alone; the two sockets behind it go in one group.
+        assert groups == [1, 2]
+
     @pytest.mark.parametrize(
         "middle",
         [

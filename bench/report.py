@@ -187,15 +187,27 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     dups = chat.get(RATE_1000, {}).get("duplicates")
     rows.append(
         (
-            "1,000 readers, 20 msg/s: no loss, no duplicates, p99 within 2x of raw",
+            "1,000 readers, 20 msg/s: no loss, no duplicates, p99 within 1.5x of raw",
             f"lost {lost}, duplicates {dups}, p99 {r:.2f}x raw" if r else "–",
-            bool(r and r <= 2 and lost == 0 and dups == 0) if r else None,
+            bool(r and r <= 1.5 and lost == 0 and dups == 0) if r else None,
+        )
+    )
+    r = _ratio(p99(chat, RATE_100), p99(tornado, RATE_100))
+    lost = chat.get(RATE_100, {}).get("lost")
+    rows.append(
+        (
+            "100 readers, 200 msg/s: no loss, p99 within 2x of tornado broadcast",
+            f"lost {lost}, p99 {_num(p99(chat, RATE_100), 1)} ms, {r:.2f}x "
+            f"{_num(p99(tornado, RATE_100), 1)} ms"
+            if r
+            else "–",
+            bool(r and r <= 2 and lost == 0) if r else None,
         )
     )
     for name, other, goal in (
-        (TORNADO, tornado, 2.0),
+        (TORNADO, tornado, 3.0),
         (TUTORIAL, tutorial, 10.0),
-        (RAW, raw, 0.5),
+        (RAW, raw, 0.7),
     ):
         r = _ratio(rate(chat, BURST), rate(other, BURST))
         rows.append(
@@ -209,17 +221,17 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     kib = idle.get("kibPerConnection")
     rows.append(
         (
-            "5,000 idle readers: at most 20 KiB of server memory per connection",
+            "5,000 idle readers: at most 16 KiB of server memory per connection",
             f"{kib} KiB" if kib is not None else "–",
-            (kib <= 20) if kib is not None else None,
+            (kib <= 16) if kib is not None else None,
         )
     )
     r = _ratio(idle.get("connectSeconds"), tornado.get(IDLE, {}).get("connectSeconds"))
     rows.append(
         (
-            "5,000 idle readers all connected within 2x the tornado baseline's time",
+            "5,000 idle readers all connected within 1.5x the tornado baseline's time",
             f"{r:.2f}x" if r else "–",
-            (r <= 2) if r else None,
+            (r <= 1.5) if r else None,
         )
     )
     with_typists = chat.get(TYPISTS, {})
@@ -318,9 +330,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             rows.append(
                 (
                     f"2 processes on Redis, {workload}: "
-                    "no loss, at least 0.7x one process",
+                    "no loss, at least 0.8x one process",
                     f"lost {lost}, {r:.2f}x" if r else "–",
-                    bool(r and r >= 0.7 and lost == 0) if r else None,
+                    bool(r and r >= 0.8 and lost == 0) if r else None,
                 )
             )
     for name, result in results.items():
@@ -543,6 +555,39 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
         "the run. Server CPU: user + system time of the server's processes",
         "(from /proc) over the whole load generator run, connects included,",
         "per 1,000 deliveries.",
+        "",
+        "## Where the time goes",
+        "",
+        "`bench/run.py --profile DIR` samples the chat's processes with py-spy",
+        "during each workload and writes collapsed stacks (the input of any",
+        "flame graph tool). What the profiles of 2026-12-06 showed:",
+        "",
+        "- **A database thread hop per frame.** Channels' consumer closes stale",
+        "  database connections before every event it dispatches, in the one",
+        "  database thread, behind whatever runs there: each frame a client sent",
+        "  waited for the commit of the one before it, so posts were never",
+        "  carried out together (one sender at 200 msg/s: 1,600 calls for 1,600",
+        "  posts, each alone, 8 to 16 ms each; 104 msg/s reached, p99 3.7 s in a",
+        "  quick run). The chat's consumer dispatches without it (its database",
+        "  calls close stale connections themselves): p99 90 ms.",
+        "- **One socket's batch at a time.** With many writers at 1 msg/s each,",
+        "  no socket has a second post waiting, so every post paid a thread hop,",
+        "  a login check (two queries) and a commit (an fsync on SQLite). The",
+        "  sockets' commands now go together (chat/turns.py): a group per",
+        "  database turn, one login check, one commit.",
+        "- **What a post costs now** (one process, 200 msg/s): about half the",
+        "  samples are the database thread: storing the message (insert, the",
+        "  search index, the room's seq) a third, Markdown rendering 6%, the log",
+        "  line 4.5% (written synchronously to the console and the file), the",
+        "  login check 4.6%, the commit 5.5%. Writing the frame to 100 sockets",
+        "  is 6%; the rest of the event loop's time is in uvicorn's protocol",
+        "  objects and the event loop itself.",
+        "- **Connects** (5,000 idle readers): the time is spread over uvicorn's",
+        "  legacy websockets handshake (10%), Channels' middleware stack",
+        "  (cookies, session, auth, origin: 19% inclusive) and the consumer's",
+        "  connect (13%), a third of it parsing the query string twice. The",
+        "  memory per socket was not profiled; each socket holds uvicorn's",
+        "  protocol object and its tasks, and a consumer instance with its own.",
         "",
         "## Targets",
         "",

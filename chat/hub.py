@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -35,6 +34,7 @@ from django.conf import settings
 
 from accounts.sessions import ended_logins
 from chat import events, protocol, selectors
+from chat.loops import PerLoop
 from chat.models import Room
 from chat.payloads import Encoded, MemberChange, encoded_messages
 from chat.presence import Person, Presence, RoomPresence
@@ -583,26 +583,17 @@ class Hub:
         self.tasks.clear()
 
 
-_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
-_hubs_lock = threading.Lock()
+_hubs: PerLoop[Hub] = PerLoop(Hub)
 
 
 def get_hub() -> Hub:
     """Return the hub of the running event loop, creating it on first use."""
-    loop = asyncio.get_running_loop()
-    with _hubs_lock:
-        hub = _hubs.get(loop)
-        if hub is None:
-            for stale in [other for other in _hubs if other.is_closed()]:
-                del _hubs[stale]
-            hub = _hubs[loop] = Hub(loop)
-        return hub
+    return _hubs.get()
 
 
 def live_hubs() -> list[Hub]:
     """Return the hubs of this process whose loops still run."""
-    with _hubs_lock:
-        return [hub for loop, hub in _hubs.items() if not loop.is_closed()]
+    return _hubs.live()
 
 
 def publish(event: dict[str, Any]) -> bool:

@@ -10,11 +10,9 @@ Presence never touches the SQL database.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
-import threading
 import time
 from typing import Any
 
@@ -24,14 +22,18 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat.exceptions import Unavailable
+from chat.loops import PerLoop
 
 logger = logging.getLogger(__name__)
 
 # A share as stored: its JSON form, and the time (epoch seconds) it lapses.
 Stored = tuple[dict[str, Any], float]
 
-_lock = threading.Lock()
-_async_clients: dict[asyncio.AbstractEventLoop, redis.asyncio.Redis] = {}
+# Each event loop has its own client: a client's connections belong to
+# the loop that made them.
+_async_clients: PerLoop[redis.asyncio.Redis] = PerLoop(
+    lambda _loop: redis.asyncio.Redis.from_url(settings.REDIS_URL, **_client_options())
+)
 _sync_client: redis.Redis | None = None
 
 
@@ -49,16 +51,7 @@ def _client_options() -> dict[str, Any]:
 
 
 def _async_client() -> redis.asyncio.Redis:
-    loop = asyncio.get_running_loop()
-    with _lock:
-        client = _async_clients.get(loop)
-        if client is None:
-            for stale in [other for other in _async_clients if other.is_closed()]:
-                del _async_clients[stale]
-            client = _async_clients[loop] = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL, **_client_options()
-            )
-        return client
+    return _async_clients.get()
 
 
 def _live(rows: dict[str, Stored]) -> dict[str, Stored]:

@@ -11,11 +11,11 @@ writing at once cost a few commits a second, not two hundred.
 from __future__ import annotations
 
 import asyncio
-import threading
 
 from channels.db import database_sync_to_async
 
 from chat import commands
+from chat.loops import PerLoop
 
 
 class Turns:
@@ -55,17 +55,9 @@ class Turns:
                     future.set_result(result)
 
 
-_turns: dict[asyncio.AbstractEventLoop, Turns] = {}
-_turns_lock = threading.Lock()
+_turns: PerLoop[Turns] = PerLoop(lambda _loop: Turns())
 
 
 def get_turns() -> Turns:
     """Return the running event loop's Turns, creating it on first use."""
-    loop = asyncio.get_running_loop()
-    with _turns_lock:
-        turns = _turns.get(loop)
-        if turns is None:
-            for stale in [other for other in _turns if other.is_closed()]:
-                del _turns[stale]
-            turns = _turns[loop] = Turns()
-        return turns
+    return _turns.get()

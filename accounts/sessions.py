@@ -88,8 +88,3 @@ def live_logins(keys: set[str]) -> dict[str, Login]:
 def ended_logins(keys: set[str]) -> set[str]:
     """Return the login keys among ``keys`` that no longer log anyone in."""
     return keys - set(live_logins(keys))
-
-
-def login_of(key: str | None) -> Login | None:
-    """Return the login ``key`` still is, or None."""
-    return live_logins({key}).get(key) if key else None

@@ -8,9 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from accounts.models import User
-from accounts.sessions import login_of
 from chat import protocol, services
-from chat.commands import execute, execute_together
+from chat.commands import execute_together
 from chat.models import Message, Room
 
 
@@ -60,8 +59,8 @@ def run_all(
     and the rest go again."""
     replies: list[str | None] = []
     while rest:
-        done = execute(rest, login_of(key), language)
-        assert done, "execute carries out at least one command"
+        [done] = execute_together([(rest, key, language)])
+        assert isinstance(done, list) and done, "a turn carries out at least one"
         replies.extend(done)
         rest = rest[len(done) :]
     return [None if reply is None else json.loads(reply) for reply in replies]
@@ -260,11 +259,12 @@ class ExecuteOrderTests:
             send("b"),
             send("c"),
         ]
-        first = execute([(room, c) for c in commands], login_of(key), "en")
+        [first] = execute_together([([(room, c) for c in commands], key, "en")])
+        assert isinstance(first, list)
         assert len(first) == 2 and first[0] is None and first[1] is not None
         assert list(Message.objects.values_list("text", flat=True)) == ["mine", "a"]
         rest = [(room, c) for c in commands[2:]]
-        assert execute(rest, login_of(key), "en") == [None, None]
+        assert execute_together([(rest, key, "en")]) == [[None, None]]
 
     def test_replies_come_in_the_order_of_the_commands(
         self, room: Room, user: User, other_user: User, key: str

@@ -789,19 +789,18 @@ async function connectReaders() {
   connectEnd = now();
 }
 
-// Open typist `index`; resolve true once its history came, false if it
-// failed first. A typist hears the room like a reader but counts nothing
-// but error frames (answers to its typing notices).
-function openTypist(index) {
+// Open a logged-in socket (`role`: "typist" or "writer") at `url`; resolve
+// true once its history came (after `ready(ws)`), false if it failed first
+// (after `failed()`). Every later frame goes to `frame(data)`; a close
+// other than ours at the end to `closed(code)`.
+function openLoggedIn(role, url, cookie, { ready, failed, frame, closed }) {
   return new Promise((resolve) => {
     let ws;
     try {
-      const url = withQuery(cfg.readerUrls[index % cfg.readerUrls.length]);
-      const cookie = cfg.typistCookies[index % cfg.typistCookies.length];
       ws = new WebSocket(url, socketOptions(cookie, url));
     } catch (error) {
-      typistConnectErrors += 1;
-      noteConnectError(`typist: ${error.message}`, false);
+      failed();
+      noteConnectError(`${role}: ${error.message}`, false);
       resolve(false);
       return;
     }
@@ -810,12 +809,8 @@ function openTypist(index) {
     const settle = (ok) => {
       if (settled) return;
       settled = true;
-      if (ok) {
-        typistsConnected += 1;
-        typistSockets.push(ws);
-      } else {
-        typistConnectErrors += 1;
-      }
+      if (ok) ready(ws);
+      else failed();
       resolve(ok);
     };
     ws.on("message", (data) => {
@@ -823,22 +818,49 @@ function openTypist(index) {
         settle(true); // the history
         return;
       }
-      if (data.indexOf('"type":"error"') !== -1 && extraKind(data) === NOT_EXTRA) {
-        typistErrorFrames += 1;
-        if (typistErrorSample === null) typistErrorSample = data.toString().slice(0, 300);
-      }
+      frame(data);
     });
     ws.on("error", (error) => {
       if (!settled) {
-        noteConnectError(`typist: ${error.message}`, false);
+        noteConnectError(`${role}: ${error.message}`, false);
         settle(false);
       }
     });
     ws.on("close", (code) => {
-      if (!shuttingDown) closeCodes[`typist ${code}`] = (closeCodes[`typist ${code}`] || 0) + 1;
-      if (!settled) noteConnectError(`typist closed before ready (${code})`, false);
+      if (!shuttingDown) closed(code);
+      if (!settled) noteConnectError(`${role} closed before ready (${code})`, false);
       settle(false);
     });
+  });
+}
+
+// Whether a frame is an error frame (not one of presence's or typing's).
+function isErrorFrame(data) {
+  return data.indexOf('"type":"error"') !== -1 && extraKind(data) === NOT_EXTRA;
+}
+
+// Open typist `index`; resolve true once its history came, false if it
+// failed first. A typist hears the room like a reader but counts nothing
+// but error frames (answers to its typing notices).
+function openTypist(index) {
+  const url = withQuery(cfg.readerUrls[index % cfg.readerUrls.length]);
+  return openLoggedIn("typist", url, cfg.typistCookies[index % cfg.typistCookies.length], {
+    ready: (ws) => {
+      typistsConnected += 1;
+      typistSockets.push(ws);
+    },
+    failed: () => {
+      typistConnectErrors += 1;
+    },
+    frame: (data) => {
+      if (isErrorFrame(data)) {
+        typistErrorFrames += 1;
+        if (typistErrorSample === null) typistErrorSample = data.toString().slice(0, 300);
+      }
+    },
+    closed: (code) => {
+      closeCodes[`typist ${code}`] = (closeCodes[`typist ${code}`] || 0) + 1;
+    },
   });
 }
 
@@ -939,54 +961,27 @@ function openSender() {
 // socket then hears its room: error frames count, and the broadcast of one
 // of its own messages (its client_id "<runId>-<seq>") acknowledges it.
 function openWriter(index) {
-  return new Promise((resolve) => {
-    let ws;
-    const urls = cfg.roomUrls[index % ROOMS];
-    const url = urls[Math.floor(index / ROOMS) % urls.length];
-    try {
-      ws = new WebSocket(url, socketOptions(cfg.writerCookies[index % cfg.writerCookies.length], url));
-    } catch (error) {
+  const urls = cfg.roomUrls[index % ROOMS];
+  const url = urls[Math.floor(index / ROOMS) % urls.length];
+  return openLoggedIn("writer", url, cfg.writerCookies[index % cfg.writerCookies.length], {
+    ready: (ws) => {
+      writersConnected += 1;
+      writerSockets[index] = ws;
+    },
+    failed: () => {
       writerConnectErrors += 1;
-      noteConnectError(`writer: ${error.message}`, false);
-      resolve(false);
-      return;
-    }
-    sockets.push(ws);
-    let settled = false;
-    const settle = (ok) => {
-      if (settled) return;
-      settled = true;
-      if (ok) {
-        writersConnected += 1;
-        writerSockets[index] = ws;
-      } else {
-        writerConnectErrors += 1;
-      }
-      resolve(ok);
-    };
-    ws.on("message", (data) => {
-      if (!settled) {
-        settle(true); // the history
-        return;
-      }
+    },
+    frame: (data) => {
       if (data.indexOf(OWN_ACK_TAG) !== -1) {
         writerHeard(data, index);
-      } else if (data.indexOf('"type":"error"') !== -1 && extraKind(data) === NOT_EXTRA) {
+      } else if (isErrorFrame(data)) {
         writerErrorFrames += 1;
         if (writerErrorSample === null) writerErrorSample = data.toString().slice(0, 300);
       }
-    });
-    ws.on("error", (error) => {
-      if (!settled) {
-        noteConnectError(`writer: ${error.message}`, false);
-        settle(false);
-      }
-    });
-    ws.on("close", (code) => {
-      if (!shuttingDown) writerCloseCodes[code] = (writerCloseCodes[code] || 0) + 1;
-      if (!settled) noteConnectError(`writer closed before ready (${code})`, false);
-      settle(false);
-    });
+    },
+    closed: (code) => {
+      writerCloseCodes[code] = (writerCloseCodes[code] || 0) + 1;
+    },
   });
 }
 

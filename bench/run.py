@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,14 +45,20 @@ def pinned(core: str, command: list[str]) -> list[str]:
     return command
 
 
+def _proc_texts(pid: int, name: str) -> Iterator[str]:
+    """Yield /proc/<p>/<name> of process ``pid`` and of each of its live
+    children (one that ended meanwhile is skipped)."""
+    for candidate in [pid, *_children(pid)]:
+        try:
+            yield Path(f"/proc/{candidate}/{name}").read_text()
+        except OSError:
+            continue
+
+
 def rss_kib(pid: int) -> int:
     """Return the resident memory of process ``pid`` and its children."""
     total = 0
-    for candidate in [pid, *_children(pid)]:
-        try:
-            status = Path(f"/proc/{candidate}/status").read_text()
-        except OSError:
-            continue
+    for status in _proc_texts(pid, "status"):
         match = re.search(r"VmRSS:\s+(\d+) kB", status)
         total += int(match.group(1)) if match else 0
     return total
@@ -71,11 +77,7 @@ def cpu_seconds(pid: int) -> float:
     """Return the CPU time (user + system) process ``pid`` and its live
     children used so far, from /proc/<pid>/stat."""
     ticks = 0
-    for candidate in [pid, *_children(pid)]:
-        try:
-            stat = Path(f"/proc/{candidate}/stat").read_text()
-        except OSError:
-            continue
+    for stat in _proc_texts(pid, "stat"):
         # Fields after the command (which may hold spaces), from field 3 on:
         # utime and stime are fields 14 and 15.
         fields = stat[stat.rindex(")") + 2 :].split()

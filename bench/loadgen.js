@@ -41,7 +41,8 @@
 //                     when more than `burstHighWater` bytes are unsent (100)
 //   duration          idle mode: seconds to hold the readers once ready
 //   grace             s to keep listening after the last send          (5)
-//   earlyExit         end the grace once all expected arrived        (true)
+//   earlyExit         end the grace once all expected arrived (writers: and
+//                     every writer heard its own messages)          (true)
 //   size              bytes of TEXT                                    (100)
 //   skipFirstFrame    ignore each reader's first frame (the history) and
 //                     count it ready only once it came (default: dialect chat)
@@ -559,6 +560,7 @@ function record(bits, seq, latency, t, room) {
 
 let expectedNow = -1; // sent x ready readers, once sending has ended
 let updatesExpectedNow = -1; // reactionsSent x ready readers, likewise
+let acksExpectedNow = 0; // writers: messages sent, each acknowledged to its writer
 let onAllDelivered = null;
 
 // Is `buf` an update frame? (The chat writes {"type":"update",... first.)
@@ -659,7 +661,8 @@ function checkAllDelivered() {
   if (
     onAllDelivered !== null &&
     delivered >= expectedNow &&
-    updatesReceived >= updatesExpectedNow
+    updatesReceived >= updatesExpectedNow &&
+    ackCount >= acksExpectedNow
   ) {
     onAllDelivered();
   }
@@ -1007,6 +1010,7 @@ function writerHeard(data, index) {
   seqAcked[seq] = 1;
   ackLatencies[ackCount] = now() - seqSentAt[seq];
   ackCount += 1;
+  if (ackCount === acksExpectedNow) checkAllDelivered();
 }
 
 async function connectWriters() {
@@ -1507,6 +1511,7 @@ async function main() {
     await sendWriters();
     windowDeadline = lastSend + 1000;
     expectedNow = writersExpected();
+    acksExpectedNow = sent;
     log(`sent ${sent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
     await graceTime();
     finish(0);

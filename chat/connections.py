@@ -29,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from chat.exceptions import RateLimited
 from chat.protocol import error_response
+from chat.wsprotocol import WebSocketProtocol
 
 logger = logging.getLogger(__name__)
 
@@ -231,10 +232,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         # the share goes back when that one's connection is lost.
         address, self._address = self._address, None
         if address is not None:
-            websocket: Any = self.transport.get_protocol()
-            websocket.connection_lost_waiter.add_done_callback(
-                lambda _: _give_back(address)
-            )
+            websocket = self.transport.get_protocol()
+            assert isinstance(websocket, WebSocketProtocol)
+            websocket.when_lost(lambda: _give_back(address))
 
     def _release(self) -> None:
         if self._address is not None:

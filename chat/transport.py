@@ -1,8 +1,8 @@
 """
 Writing a prepared frame straight to a socket's transport.
 
-Uvicorn serves WebSockets with the websockets library's protocol objects;
-the ASGI ``send`` a consumer gets is a method of that object. For a message
+Uvicorn serves each WebSocket with chat/wsprotocol.py's protocol; the ASGI
+``send`` a consumer gets is a method of that object. For a message
 that goes to many sockets, the wire bytes of the frame are the same for all
 (server frames are not masked, and compression is off), so the hub builds
 them once and each socket writes them without a task switch or an await.
@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.frames import Frame, Opcode
-from websockets.legacy.protocol import WebSocketCommonProtocol
-from websockets.protocol import State
+
+from chat.wsprotocol import WebSocketProtocol, Written
 
 
 def wire_frame(text: str) -> bytes:
@@ -52,16 +51,12 @@ class ServerSend:
         await self.app(scope, receive, send)
 
 
-class Written(enum.Enum):
-    SENT = "sent"
-    SLOW = "slow"
-    CLOSED = "closed"
-
-
 class DirectWriter:
     """Writes wire frames to one WebSocket connection's transport."""
 
-    def __init__(self, protocol: WebSocketCommonProtocol, limit: int) -> None:
+    __slots__ = ("limit", "protocol")
+
+    def __init__(self, protocol: WebSocketProtocol, limit: int) -> None:
         self.protocol = protocol
         self.limit = limit
 
@@ -69,19 +64,12 @@ class DirectWriter:
     def behind(cls, send: Callable[..., Any] | None, limit: int) -> DirectWriter | None:
         """Return a writer for the connection behind ASGI ``send``, if possible."""
         protocol = getattr(send, "__self__", None)
-        if isinstance(protocol, WebSocketCommonProtocol) and not protocol.extensions:
+        if isinstance(protocol, WebSocketProtocol):
             return cls(protocol, limit)
         return None
 
     def write(self, wire: bytes) -> Written:
-        protocol = self.protocol
-        transport = protocol.transport
-        if protocol.state is not State.OPEN or transport is None:
-            return Written.CLOSED
-        if transport.get_write_buffer_size() > self.limit:
-            return Written.SLOW
-        transport.write(wire)
-        return Written.SENT
+        return self.protocol.write_wire(wire, self.limit)
 
 
 class Output:

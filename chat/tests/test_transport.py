@@ -3,9 +3,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from websockets.protocol import State
-
-from chat.transport import DirectWriter, Output, Written, wire_frame
+from chat.transport import Output, wire_frame
+from chat.wsprotocol import Written
 from tests.clients import until
 
 
@@ -233,56 +232,3 @@ class OutputTests:
         await asyncio.sleep(0.01)
         assert peer.sent == []
         assert out.writer is not None and out.writer.cancelled()
-
-
-class Transport:
-    def __init__(self, buffered: int = 0) -> None:
-        self.buffered = buffered
-        self.written: list[bytes] = []
-
-    def get_write_buffer_size(self) -> int:
-        return self.buffered
-
-    def write(self, data: bytes) -> None:
-        self.written.append(data)
-
-
-class Protocol:
-    def __init__(self, transport: Transport | None, state: State = State.OPEN) -> None:
-        self.transport = transport
-        self.state = state
-
-
-def writer(protocol: Protocol, limit: int = 1000) -> DirectWriter:
-    return DirectWriter(cast(Any, protocol), limit)
-
-
-class DirectWriterTests:
-    def test_a_frame_is_written_to_the_transport(self) -> None:
-        transport = Transport()
-        assert writer(Protocol(transport)).write(b"abc") is Written.SENT
-        assert transport.written == [b"abc"]
-
-    def test_a_full_buffer_is_slow_and_gets_nothing_more(self) -> None:
-        transport = Transport(buffered=1001)
-        assert writer(Protocol(transport)).write(b"abc") is Written.SLOW
-        assert transport.written == []
-
-    def test_a_closing_or_lost_connection_gets_nothing(self) -> None:
-        transport = Transport()
-        for protocol in (
-            Protocol(transport, State.CLOSING),
-            Protocol(transport, State.CLOSED),
-            Protocol(None),
-        ):
-            assert writer(protocol).write(b"abc") is Written.CLOSED
-        assert transport.written == []
-
-    def test_no_writer_is_found_behind_a_send_that_is_not_a_connections(
-        self,
-    ) -> None:
-        async def send(message: dict[str, Any]) -> None:
-            pass
-
-        assert DirectWriter.behind(send, 1000) is None
-        assert DirectWriter.behind(None, 1000) is None

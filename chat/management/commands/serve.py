@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from chat.connections import GuardedHttpProtocol
+from chat.wsprotocol import WebSocketProtocol
 
 
 class Command(BaseCommand):
@@ -29,14 +30,14 @@ class Command(BaseCommand):
             # httptools, with a deadline for each request and a cap on the
             # sockets one address may hold (chat/connections.py).
             http=GuardedHttpProtocol,
-            ws="websockets",
+            # Each socket: the chat's own protocol on websockets' sans-I/O
+            # core, which writes broadcast frames without an await.
+            ws=WebSocketProtocol,
             # Frames beyond 64 KiB close the socket with 1009 (too big).
             ws_max_size=64 * 1024,
             # Peers that stop answering pings are closed and forgotten.
             ws_ping_interval=settings.WS_PING_INTERVAL,
             ws_ping_timeout=settings.WS_PING_TIMEOUT,
-            # Compression costs CPU per recipient on the broadcast path.
-            ws_per_message_deflate=False,
             # Idle time between requests on a kept-alive connection; a request,
             # once begun, has REQUEST_TIMEOUT.
             timeout_keep_alive=5,

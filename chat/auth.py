@@ -1,19 +1,21 @@
 """
-Who is behind a WebSocket: a personal access token, or Channels' session
-authentication, made cheaper.
+Who is behind a WebSocket: a personal access token, the session cookie's
+user, or a guest.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qsl
 
-from channels.auth import AuthMiddleware
+from channels.auth import get_user
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
-from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.http.cookie import parse_cookie
 
 from accounts import tokens
 from accounts.models import AccessToken
@@ -38,10 +40,23 @@ def query_has_token(query_string: str) -> bool:
     )
 
 
-class BearerTokenAuth:
+# A guest's user: the same one for every guest socket.
+ANONYMOUS = AnonymousUser()
+
+
+class SocketAuth:
     """
-    ASGI middleware: a handshake with ``Authorization: Bearer <token>`` acts
-    as the token's user, within its scopes.
+    ASGI middleware: who is behind a WebSocket handshake, found once.
+
+    A handshake with ``Authorization: Bearer <token>`` acts as the token's
+    user, within its scopes. One with the session cookie acts as the
+    session's user, checked as Django checks it (channels.auth.get_user: the
+    session's user, and its password hash, so a password change ends it).
+    Any other is a guest, found without a database round trip: most sockets
+    are anonymous readers. The scope gets ``user``, ``session`` (None for a
+    guest or a token) and the token (TOKEN_KEY), in one copy: Channels'
+    cookie, session and auth middleware made three, and a task's worth of
+    objects per socket besides.
 
     A token that is not live (unknown, revoked, expired, its user
     deactivated), or any token in the query string (it would reach logs),
@@ -62,6 +77,9 @@ class BearerTokenAuth:
             )
             await self._refuse(receive, send)
             return
+        token: AccessToken | None = None
+        session: SessionBase | None = None
+        user: Any = ANONYMOUS
         authorization = _header(scope, b"authorization")
         if authorization is not None:
             value = tokens.bearer(authorization) or ""
@@ -69,7 +87,11 @@ class BearerTokenAuth:
             if token is None:
                 await self._refuse(receive, send)
                 return
-            scope = {**scope, TOKEN_KEY: token}
+            user = token.user
+        elif key := _session_key(scope):
+            session = session_store()(key)
+            user = await get_user({"session": session})
+        scope = {**scope, "user": user, "session": session, TOKEN_KEY: token}
         await self.app(scope, receive, send)
 
     async def _refuse(self, receive: Any, send: Any) -> None:
@@ -78,24 +100,20 @@ class BearerTokenAuth:
             await send({"type": "websocket.close"})
 
 
-class GuestAwareAuthMiddleware(AuthMiddleware):
-    """
-    Channels' AuthMiddleware, minus a database round trip for guests, and
-    taking a token's user when the handshake brought one.
+def session_store() -> type[SessionBase]:
+    """Return the session engine's store class."""
+    store: type[SessionBase] = import_module(settings.SESSION_ENGINE).SessionStore
+    return store
 
-    Most sockets are anonymous readers with no session at all; they need no
-    thread hop to find that out.
-    """
 
-    async def resolve_scope(self, scope: dict[str, Any]) -> None:
-        token = scope.get(TOKEN_KEY)
-        if token is not None:
-            scope["user"]._wrapped = token.user
-            return
-        if scope["session"].session_key is None:
-            scope["user"]._wrapped = AnonymousUser()
-            return
-        await super().resolve_scope(scope)
+def _session_key(scope: dict[str, Any]) -> str | None:
+    """Return the session cookie's value, as Channels' cookie middleware reads it."""
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin-1")).get(
+                settings.SESSION_COOKIE_NAME
+            )
+    return None
 
 
 def login_key(scope: dict[str, Any]) -> str | None:
@@ -106,18 +124,11 @@ def login_key(scope: dict[str, Any]) -> str | None:
     user = scope.get("user")
     if user is None or not user.is_authenticated:
         return None
-    key: str | None = scope["session"].session_key
-    return key
+    session = scope.get("session")
+    return None if session is None else session.session_key
 
 
 def can_write(scope: dict[str, Any]) -> bool:
     """Return whether a socket's login may change anything (a read token may not)."""
     token = scope.get(TOKEN_KEY)
     return token is None or bool(token.can_write)
-
-
-def AuthMiddlewareStack(inner: Any) -> BaseMiddleware:
-    """A token, or cookies, then the session, then the user."""
-    return BearerTokenAuth(
-        CookieMiddleware(SessionMiddleware(GuestAwareAuthMiddleware(inner)))
-    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -24,7 +26,7 @@ from chat.hub import get_hub
 from chat.models import Room
 from chat.presence import Person
 from chat.subscriptions import Following
-from chat.transport import SEND_KEY, DirectWriter, Output
+from chat.transport import DirectWriter, Output
 from chat.turns import get_turns
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.pending: list[protocol.Command | str] = []
         self.open = False
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """
+        Channels' consumer loop, minus its task per socket.
+
+        Channels reads its sources (the socket, and a layer channel) each
+        in a task of its own; this socket has one source (no channel layer,
+        see channel_layer_alias), so it is read in the consumer's own task.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         """
         Hand an ASGI event to its handler, as Channels does, minus the
@@ -129,7 +146,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # Broadcasts may go straight to the connection: each subscription
         # holds its room's until that room's history is out.
         self.output.start_direct(
-            DirectWriter.behind(self.scope.get(SEND_KEY), settings.SOCKET_BUFFER_LIMIT)
+            # No middleware wraps send: it is the connection's own.
+            DirectWriter.behind(self.base_send, settings.SOCKET_BUFFER_LIMIT)
         )
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:

@@ -29,26 +29,8 @@ def wire_frame(text: str) -> bytes:
     )
 
 
-SEND_KEY = "chat.server_send"
 # How long a socket about to close waits for its last frames to go out.
 DRAIN_SECONDS = 5.0
-
-
-class ServerSend:
-    """
-    ASGI middleware that keeps the server's own ``send`` in the scope.
-
-    Channels' session middleware wraps ``send``; the consumer finds the
-    connection behind the unwrapped one (see DirectWriter.behind).
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            scope = {**scope, SEND_KEY: send}
-        await self.app(scope, receive, send)
 
 
 class DirectWriter:

@@ -19,17 +19,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from chat.auth import AuthMiddlewareStack  # noqa: E402
+from chat.auth import SocketAuth  # noqa: E402
 from chat.middleware import RequestBodyLimit  # noqa: E402
 from chat.origin import OriginCheck  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
-from chat.transport import ServerSend  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": ServerSend(
-            OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
-        ),
+        "websocket": OriginCheck(SocketAuth(URLRouter(websocket_urlpatterns))),
     }
 )

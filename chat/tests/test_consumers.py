@@ -321,10 +321,12 @@ class RoomConsumerSendTests:
         gate = threading.Event()
         async with writer_and_reader(room, user) as (writer, reader):
             busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))
-            for n in range(3):
+            await writer.send_json_to({"type": "message", "text": "m0"})
+            # m0 is on its way to the database (busy) when m1 and m2 come.
+            assert await reader.receive_nothing(timeout=0.2)
+            for n in (1, 2):
                 await writer.send_json_to({"type": "message", "text": f"m{n}"})
-            # Each frame reaches the socket while the database is busy.
-            assert await reader.receive_nothing(timeout=0.3)
+            assert await reader.receive_nothing(timeout=0.2)
             gate.set()
             await busy
             texts = [

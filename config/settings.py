@@ -154,7 +154,22 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "CONFIG": {
+                # channels_redis waits for a message with a blocking pop of
+                # up to 5 s; redis-py's own read timeout is 5 s too, so an
+                # idle wait could end in a TimeoutError that drops the
+                # connection (and a message popped meanwhile): reads get
+                # twice that long.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 1,
+                        "socket_timeout": 10,
+                    }
+                ],
+                "capacity": 1000,
+                "expiry": 60,
+            },
         }
     }
 else:

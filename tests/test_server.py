@@ -11,11 +11,12 @@ import socket
 import time
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.server import ChatServer
+from tests.server import ChatServer, running
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -64,6 +65,17 @@ class ServerProcessTests:
         assert lines, "the message never reached the log file"
         assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", lines[0])
         assert "join general by logger" in log
+
+    async def test_the_server_runs_with_deprecation_warnings_as_errors(
+        self, tmp_path: Path
+    ) -> None:
+        """No deprecated API of a dependency is used on the way to a socket."""
+        with running(tmp_path, PYTHONWARNINGS="error::DeprecationWarning") as server:
+            async with connect(
+                server.ws_url + "/ws/rooms/general/", origin=server.origin
+            ) as socket:
+                assert json.loads(await socket.recv())["type"] == "history"
+            assert "Warning" not in server.output.read_text()
 
 
 def raw_request(server: ChatServer, head: str, chunks: Sequence[bytes] = ()) -> bytes:

@@ -127,16 +127,10 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._frame(event)
         if conn.parser_exc is not None and not self.close_sent:
             # A broken or oversized frame: the protocol has queued its close.
-            self.close_sent = True
             close = conn.close_sent
-            self._disconnected(close.code if close is not None else 1002)
-            self._flush()
-            self._close_transport()
+            self._end(close.code if close is not None else 1002)
             return
         self._flush()
-
-    def eof_received(self) -> bool | None:
-        return None  # The transport closes itself; connection_lost follows.
 
     def pause_writing(self) -> None:
         if self.writable is None:
@@ -362,14 +356,10 @@ class WebSocketProtocol(asyncio.Protocol):
                 self.ping_payload = None
                 self._schedule_ping()
         elif opcode is Opcode.CLOSE:
-            self._cancel_timer()
-            if not self.close_sent:
-                close = self.conn.close_rcvd
-                self.close_sent = True
-                self._disconnected(close.code if close is not None else 1005)
-            # The protocol queued the answer to the peer's close, if owed.
-            self._flush()
-            self._close_transport()
+            # The protocol queued the answer to the peer's close, if owed;
+            # a close we began was told to the application then.
+            close = self.conn.close_rcvd
+            self._end(close.code if close is not None else 1005)
         # A ping's pong is queued by the protocol and goes out with the flush.
 
     def _message(self, data: bytes) -> None:
@@ -382,10 +372,7 @@ class WebSocketProtocol(asyncio.Protocol):
             text = data.decode()
         except UnicodeDecodeError:
             self.conn.fail(1007, "invalid UTF-8")
-            self.close_sent = True
-            self._disconnected(1007)
-            self._flush()
-            self._close_transport()
+            self._end(1007)
             return
         self._put({"type": "websocket.receive", "text": text})
 
@@ -409,6 +396,17 @@ class WebSocketProtocol(asyncio.Protocol):
         if not self.disconnect_queued and self.scope is not None:
             self.disconnect_queued = True
             self._put({"type": "websocket.disconnect", "code": code})
+
+    def _end(self, code: int) -> None:
+        """
+        The connection ends now: the application hears ``code`` (unless it
+        heard of the end already), the protocol's last bytes (its close
+        frame) go out, and the transport closes.
+        """
+        self.close_sent = True
+        self._disconnected(code)
+        self._flush()
+        self._close_transport()
 
     def _send_close(self, code: int, reason: str) -> None:
         self.close_sent = True
@@ -465,8 +463,5 @@ class WebSocketProtocol(asyncio.Protocol):
         self.timer = None
         if self.close_sent or self.lost:
             return
-        self.close_sent = True
         self.conn.fail(1011, "keepalive ping timeout")
-        self._disconnected(1011)
-        self._flush()
-        self._close_transport()
+        self._end(1011)

@@ -29,6 +29,8 @@ USER_EVENT = "chat.user"
 # notice (Presence.relay): to the room's group, never stored.
 PRESENCE_EVENT = "chat.presence"
 TYPING_EVENT = "chat.typing"
+# Several events for one group in one layer message, in the order sent.
+BUNDLE_EVENT = "chat.bundle"
 HUBS_GROUP = "hubs"
 ROOM_EVENTS = frozenset({CHANGE_EVENT, PRESENCE_EVENT, TYPING_EVENT})
 
@@ -43,6 +45,19 @@ def event_group(event: dict[str, Any]) -> str:
     if event["type"] in ROOM_EVENTS:
         return room_group_name(event["room"])
     return HUBS_GROUP
+
+
+def by_group(batch: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Split ``batch`` by the group each event goes to, keeping its order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for event in batch:
+        groups.setdefault(event_group(event), []).append(event)
+    return groups
+
+
+def bundle(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return one layer message for the events of one group, in order."""
+    return batch[0] if len(batch) == 1 else {"type": BUNDLE_EVENT, "events": batch}
 
 
 def change_broadcast(

@@ -172,7 +172,10 @@ class Hub:
         # The logged-in sockets here, by user id.
         self.users: dict[int, set[UserSocket]] = {}
         self.tasks: list[asyncio.Task[None]] = []
-        self.forwarding: set[asyncio.Task[None]] = set()
+        # This process's events for the others, in the order taken, and the
+        # one task that sends them (see _forward).
+        self.outbox: list[Event] = []
+        self.forwarder: asyncio.Task[None] | None = None
         # Login checks and presence writes under way (held against GC).
         self.chores: set[asyncio.Task[None]] = set()
         self.started = False
@@ -304,21 +307,43 @@ class Hub:
         """Take an event of this process; ``forward`` it to the others."""
         self.take(event)
         if forward and not self.local_only:
-            task = self.loop.create_task(self._forward(event))
-            self.forwarding.add(task)
-            task.add_done_callback(self.forwarding.discard)
+            self.outbox.append(event)
+            if self.forwarder is None:
+                self.forwarder = self.loop.create_task(self._forward())
 
-    async def _forward(self, event: Event) -> None:
+    async def _forward(self) -> None:
+        """
+        Send the outbox on, one layer message per group for all that
+        gathered while the last one went: one task, so each room's changes
+        leave in the order they were taken (concurrent sends, each several
+        Redis round trips, overtook one another and made every other
+        process wait for the gap, then repair it).
+        """
         try:
-            await self.layer.group_send(events.event_group(event), event)
-        except Exception:
-            # Stored is stored: other processes catch up on their tick.
-            logger.warning("forwarding %s failed", event["type"], exc_info=True)
+            while self.outbox:
+                batch, self.outbox = self.outbox, []
+                for group, grouped in events.by_group(batch).items():
+                    try:
+                        await self.layer.group_send(group, events.bundle(grouped))
+                    except Exception:
+                        # Stored is stored: other processes catch up on
+                        # their tick.
+                        logger.warning(
+                            "forwarding %d event(s) to %s failed",
+                            len(grouped),
+                            group,
+                            exc_info=True,
+                        )
+        finally:
+            self.forwarder = None
 
     def take(self, event: Event) -> None:
         """Take an event (from the layer or this process) by its type."""
         kind = event.get("type")
-        if kind == events.CHANGE_EVENT:
+        if kind == events.BUNDLE_EVENT:
+            for each in event["events"]:
+                self.take(each)
+        elif kind == events.CHANGE_EVENT:
             self.accept(event)
         elif kind == events.USER_EVENT:
             self.tell_user(event)

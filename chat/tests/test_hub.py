@@ -18,8 +18,12 @@ from chat.services import attachment_create, message_create, message_edit
 from chat.tests.listeners import Inbox
 from conftest import PASSWORD
 from tests.clients import until
+from tests.faults import conftest as faults
+from tests.faults.conftest import RedisServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+redis_server = faults.redis_server
 
 
 def event(
@@ -280,5 +284,40 @@ class HubEventTests:
         # What publish() does in the process that ended the logins:
         here.take_own({"type": events.LOGINS_EVENT}, True)
         assert await until(lambda: listener.ended, 3)
+        for hub in (here, there):
+            await hub.close()
+
+    async def test_one_process_changes_reach_the_others_in_the_order_taken(
+        self, room: Room, redis_server: RedisServer
+    ) -> None:
+        """
+        Over a real Redis, a burst of changes taken by one process reaches
+        another in the order taken: the other never holds one back for a
+        change that overtook it, so it never waits for a repair.
+        """
+        from channels_redis.core import RedisChannelLayer
+
+        loop = asyncio.get_running_loop()
+        here, there = Hub(loop), Hub(loop)
+        for hub in (here, there):
+            hub.layer = RedisChannelLayer(hosts=[redis_server.url])
+            hub.local_only = False
+        listener = Inbox()
+        start = (await there.join(room, listener)).seq
+        await here.join(room, Inbox())
+        # A third subscriber of the room's group sees the layer messages.
+        probe = await here.layer.new_channel("probe.")
+        await here.layer.group_add(events.room_group_name(room.slug), probe)
+        seqs = range(start + 1, start + 201)
+        for seq in seqs:
+            here.take_own(event(room, seq, seq - 1), True)
+        heard: list[int] = []
+        while len(heard) < len(seqs):
+            message = await asyncio.wait_for(here.layer.receive(probe), 5)
+            bundled = message.get("events", [message])
+            heard.extend(each["seq"] for each in bundled)
+        assert heard == list(seqs)
+        assert await until(lambda: len(listener.frames) == len(seqs), 5)
+        assert listener.seqs == list(seqs)
         for hub in (here, there):
             await hub.close()

@@ -142,7 +142,22 @@
 // sender got), updatesExpected (= reactionsSent x connected), updatesReceived,
 // updateDuplicates, updatesLost, unexpectedUpdates, updateLatencyMs {p50,
 // p90, p99, max}, editLatencyMs {p50, p99, max} (edits alone; they are in
-// latencyMs too).
+// latencyMs too), and `stream`: each reader's view of the room's change
+// stream checked against the stored state once the grace is over. A reader
+// keeps, per message id, the seq of the last frame it got for it, and
+// counts frames whose seq is not above the one before (`outOfOrder`: out of
+// order or twice). The stored state is read through the HTTP API
+// (/api/rooms/<slug>/messages?since=<the history's seq>); `stale` counts
+// the pairs (reader, stored message changed during the run) where the
+// reader's last frame for the message is not its stored state: a change
+// the reader never got. `lost` and `duplicates` count texts (messages and
+// edits): a server that repaired a gap sends a message in its current
+// state, so an edit made meanwhile arrives in place of the text before it,
+// which `lost` then counts while `stale` does not. {readers, changed
+// (stored messages changed during the run), stale, outOfOrder} or {error}.
+// Mixed runs also end their grace early once every reader's stream has
+// reached the last change the sender heard after all its actions were
+// answered.
 "use strict";
 
 const fs = require("node:fs");
@@ -355,6 +370,13 @@ const editSeq = cfg.mix > 0 ? new Uint8Array(Math.max(1, PLANNED)) : null;
 const editLatencies = new Float32Array(Math.max(1, Math.min(N * cfg.edits, LAT_CAP)));
 let editLatCount = 0;
 let updatesReceived = 0;
+// Mixed: each reader's view of the change stream (see the result's
+// `stream`), and the newest change the sender's socket heard.
+const views = cfg.mix > 0 ? [] : null;
+let senderLastSeq = 0;
+let endSeq = 0; // the room's last change, once every action was answered
+const SEQ_KEY = Buffer.from(',"seq":', "latin1");
+const ID_KEY = Buffer.from('"message":{"id":', "latin1");
 let updateDuplicates = 0;
 let unexpectedUpdates = 0; // reaction numbers out of range (should stay 0)
 
@@ -439,6 +461,7 @@ let senderCloseCode = null;
 let senderErrorFrames = 0;
 let senderErrorSample = null;
 let sender = null;
+let stream = null; // mixed: the check of the readers' views (see result)
 
 // The measured phase: from the sender's start (idle: from all ready) to the
 // end. Its CPU and event-loop lag tell whether this process kept up.
@@ -660,12 +683,87 @@ function recordUpdate(rbits, n, latency) {
 function checkAllDelivered() {
   if (
     onAllDelivered !== null &&
-    delivered >= expectedNow &&
-    updatesReceived >= updatesExpectedNow &&
-    ackCount >= acksExpectedNow
+    ((delivered >= expectedNow &&
+      updatesReceived >= updatesExpectedNow &&
+      ackCount >= acksExpectedNow) ||
+      streamsCaughtUp())
   ) {
     onAllDelivered();
   }
+}
+
+// The number after `key` in `buf` (its first occurrence), or -1.
+function numberAfter(buf, key) {
+  let i = buf.indexOf(key);
+  if (i === -1) return -1;
+  i += key.length;
+  let n = 0;
+  let digits = 0;
+  let c;
+  while (i < buf.length && (c = buf[i]) >= 48 && c <= 57) {
+    n = n * 10 + (c - 48);
+    i += 1;
+    digits += 1;
+  }
+  return digits > 0 ? n : -1;
+}
+
+// Mixed: note a change frame in reader `view`: {"type":...,"room":...,
+// "seq":N,"message":{"id":M,...
+function follow(view, buf) {
+  const seq = numberAfter(buf, SEQ_KEY);
+  const id = numberAfter(buf, ID_KEY);
+  if (seq === -1 || id === -1) return;
+  if (seq <= view.last) {
+    view.outOfOrder += 1;
+    return;
+  }
+  view.last = seq;
+  view.messages.set(id, seq);
+  if (endSeq > 0 && seq >= endSeq) checkAllDelivered();
+}
+
+// Mixed: has every reader's stream reached the room's last change?
+function streamsCaughtUp() {
+  return views !== null && endSeq > 0 && views.every((view) => view.last >= endSeq);
+}
+
+// Mixed, once sending ended: the room's last change is known when every
+// action was answered (its broadcast, or a reply to the sender alone).
+function noteEnd() {
+  const answered = senderAcks.messages + senderAcks.edits + senderAcks.reactions;
+  if (views === null || expectedNow < 0 || answered < actionsSent) return;
+  endSeq = senderLastSeq;
+  checkAllDelivered();
+}
+
+// Mixed: compare each reader's view with the stored state (see `stream`).
+async function checkStream() {
+  const slug = new URL(cfg.url).pathname.split("/")[3];
+  const since = Math.min(...views.map((view) => view.since));
+  const base = `${pageOrigin(cfg.url)}/api/rooms/${encodeURIComponent(slug)}/messages`;
+  const stored = new Map(); // id -> seq, of messages changed after `since`
+  let from = since;
+  for (;;) {
+    const response = await fetch(`${base}?since=${from}&limit=200`);
+    if (!response.ok) throw new Error(`${base}: HTTP ${response.status}`);
+    const page = (await response.json()).messages;
+    for (const message of page) stored.set(message.id, message.seq);
+    if (page.length < 200) break;
+    from = page[page.length - 1].seq;
+  }
+  let stale = 0;
+  for (const view of views) {
+    for (const [id, seq] of stored) {
+      if (seq > view.since && view.messages.get(id) !== seq) stale += 1;
+    }
+  }
+  return {
+    readers: views.length,
+    changed: stored.size,
+    stale,
+    outOfOrder: views.reduce((sum, view) => sum + view.outOfOrder, 0),
+  };
 }
 
 // --- connecting --------------------------------------------------------------
@@ -709,6 +807,8 @@ function openReader(index) {
   return new Promise((resolve) => {
     const bits = new Uint8Array(Math.ceil(PLANNED / 8));
     const rbits = REACTIONS > 0 ? new Uint8Array(Math.ceil(REACTIONS / 8)) : null;
+    const view = views !== null ? { since: -1, last: 0, messages: new Map(), outOfOrder: 0 } : null;
+    if (view !== null) views.push(view);
     let ws;
     try {
       const url = withQuery(readerUrl(index));
@@ -740,6 +840,7 @@ function openReader(index) {
       bytesReceived += data.length;
       if (skip) {
         skip = false;
+        if (view !== null) view.since = view.last = numberAfter(data, SEQ_KEY);
         settle(true);
         return;
       }
@@ -750,6 +851,7 @@ function openReader(index) {
         extraBytes[phase][kind] += data.length;
         return;
       }
+      if (view !== null) follow(view, data);
       const t = now();
       // A reaction's update repeats a text already counted: count it apart.
       if (rbits !== null && isUpdate(data) && reactionUpdate(data, rbits, t)) return;
@@ -1145,6 +1247,7 @@ function senderHeard(data) {
     return;
   }
   const id = typeof frame.client_id === "string" ? frame.client_id : "";
+  if (typeof frame.seq === "number" && frame.seq > senderLastSeq) senderLastSeq = frame.seq;
   if (frame.type === "message" && id.startsWith(OWN_MESSAGE) && frame.message) {
     senderAcks.messages += 1;
     acked.push(frame.message.id);
@@ -1153,6 +1256,7 @@ function senderHeard(data) {
   } else if (frame.type === "update" && id.startsWith(OWN_REACTION)) {
     senderAcks.reactions += 1;
   }
+  if (endSeq === 0) noteEnd();
 }
 
 function textFor(seq, t) {
@@ -1346,6 +1450,7 @@ function result() {
             p99: percentile(editSorted, 0.99),
             max: en > 0 ? round3(editSorted[en - 1]) : null,
           },
+          stream,
         }
       : {};
   loopDelay.disable();
@@ -1544,7 +1649,16 @@ async function main() {
   expectedNow = sent * connected;
   updatesExpectedNow = reactionsSent * connected;
   log(`sent ${actionsSent} in ${round3((lastSend - firstSend) / 1000)} s; grace ${cfg.grace} s`);
+  noteEnd();
   await graceTime();
+  if (views !== null) {
+    stopped = true;
+    try {
+      stream = await checkStream();
+    } catch (error) {
+      stream = { error: `${error.message || error}` };
+    }
+  }
   finish(0);
 }
 

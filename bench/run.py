@@ -301,7 +301,17 @@ WORKLOADS = {
     # The chat only (the baselines cannot edit): 3 new messages to 1 edit or
     # reaction (alternately) of the sender's acknowledged messages. It runs
     # right after the plain 100 readers, which it is compared with.
-    MIXED: {"readers": 100, "mode": "rate", "rate": 200, "duration": 10, "mix": 4},
+    # The readers' streams are checked against the stored state at the end
+    # (loadgen.js's `stream`): a server that falls behind gets 30 s to
+    # catch up, and the grace ends as soon as every stream has.
+    MIXED: {
+        "readers": 100,
+        "mode": "rate",
+        "rate": 200,
+        "duration": 10,
+        "mix": 4,
+        "grace": 30,
+    },
     "1,000 readers, 20 msg/s": {
         "readers": 1000,
         "mode": "rate",
@@ -501,6 +511,7 @@ def measure(
                 "updateDuplicates",
                 "updateLatencyMs",
                 "editLatencyMs",
+                "stream",
                 "senderErrorFrames",
                 "typists",
                 "writers",

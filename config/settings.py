@@ -253,6 +253,9 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
 LOG_FILE = Path(os.environ.get("LOG_FILE", BASE_DIR / "logs" / "chat.log"))
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+# Lines are written by a thread of their own, not by the threads that serve
+# (chat/logqueue.py).
+LOGGING_CONFIG = "chat.logqueue.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +86,19 @@ class LogTail:
         return path.stat().st_size if path.exists() else 0
 
     def new(self) -> list[str]:
-        """Return the text each file gained, and move on past it."""
+        """
+        Return the text each file gained, and move on past it, once the
+        files stop growing for a moment: the server writes its log lines
+        from a thread of their own.
+        """
+        sizes: list[int] = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            now = [self._size(path) for path in self.files]
+            if now == sizes:
+                break
+            sizes = now
+            time.sleep(0.25)
         texts = []
         for n, path in enumerate(self.files):
             data = path.read_bytes() if path.exists() else b""
@@ -237,5 +250,8 @@ class AnyHostHandshakeTests:
             status = handshake_status(refused)
         assert status == 403
         logged = log.new()[0]
+        deadline = time.monotonic() + 10
+        while "CSRF_TRUSTED_ORIGINS" not in logged and time.monotonic() < deadline:
+            logged += log.new()[0]
         assert "ALLOWED_HOSTS" in logged
         assert "CSRF_TRUSTED_ORIGINS" in logged

@@ -8,7 +8,6 @@ access token; either is named by a *login key*: the session key, or
 
 from __future__ import annotations
 
-import time
 from typing import NamedTuple
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -19,10 +18,6 @@ from django.utils.crypto import constant_time_compare
 from accounts.models import AccessToken, User
 
 TOKEN_KEY_PREFIX = "token:"
-# How long a login found live is believed without asking the database again
-# (see recent_logins): the longest a socket whose login ended without this
-# process hearing of it may still post.
-RECHECK_SECONDS = 1.0
 
 
 class Login(NamedTuple):
@@ -93,56 +88,3 @@ def live_logins(keys: set[str]) -> dict[str, Login]:
 def ended_logins(keys: set[str]) -> set[str]:
     """Return the login keys among ``keys`` that no longer log anyone in."""
     return keys - set(live_logins(keys))
-
-
-# Logins found live by recent_logins, by key: when, and who.
-_believed: dict[str, tuple[float, Login]] = {}
-_pruned_at = 0.0
-
-
-def recent_logins(keys: set[str]) -> dict[str, Login]:
-    """
-    Return the logins among ``keys`` that still hold, as ``live_logins``
-    does, believing one found live less than ``RECHECK_SECONDS`` ago.
-
-    A socket that keeps posting then costs no login query per post. A
-    login that ends without this process hearing of it (a logout through
-    another process, an expiry) still posts for at most that long; one that
-    ends here, or that a "check the logins" event names, is forgotten at
-    once (``forget_logins``), and the hubs' tick closes the socket.
-    """
-    global _pruned_at
-    now = time.monotonic()
-    found: dict[str, Login] = {}
-    unknown: set[str] = set()
-    for key in keys:
-        believed = _believed.get(key)
-        if believed is not None and now - believed[0] < RECHECK_SECONDS:
-            found[key] = believed[1]
-        else:
-            unknown.add(key)
-    if unknown:
-        live = live_logins(unknown)
-        for key in unknown:
-            _believed.pop(key, None)
-        _believed.update((key, (now, login)) for key, login in live.items())
-        found.update(live)
-    if now - _pruned_at > RECHECK_SECONDS:
-        _pruned_at = now
-        for key, (when, _login) in list(_believed.items()):
-            if now - when >= RECHECK_SECONDS:
-                _believed.pop(key, None)
-    return found
-
-
-def forget_logins(*, key: str | None = None, user_id: int | None = None) -> None:
-    """
-    Check again on next use the login ``key``, the logins of ``user_id``,
-    or (with neither) every login ``recent_logins`` believes.
-    """
-    if key is None and user_id is None:
-        _believed.clear()
-        return
-    for each, (_when, login) in list(_believed.items()):
-        if each == key or login.user.pk == user_id:
-            _believed.pop(each, None)

@@ -32,7 +32,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from accounts.sessions import ended_logins, forget_logins
+from accounts.sessions import ended_logins
 from chat import events, protocol, selectors
 from chat.loops import PerLoop
 from chat.models import Room
@@ -356,7 +356,6 @@ class Hub:
 
     def check_logins(self) -> None:
         """Close the sockets whose login has ended, now rather than at the tick."""
-        forget_logins()
         states = [state for state in self.rooms.values() if state.ready.is_set()]
         self.chore(self._end_stale_sessions(states))
 

@@ -370,6 +370,8 @@ const editSeq = cfg.mix > 0 ? new Uint8Array(Math.max(1, PLANNED)) : null;
 const editLatencies = new Float32Array(Math.max(1, Math.min(N * cfg.edits, LAT_CAP)));
 let editLatCount = 0;
 let updatesReceived = 0;
+let updateDuplicates = 0;
+let unexpectedUpdates = 0; // reaction numbers out of range (should stay 0)
 // Mixed: each reader's view of the change stream (see the result's
 // `stream`), and the newest change the sender's socket heard.
 const views = cfg.mix > 0 ? [] : null;
@@ -377,8 +379,6 @@ let senderLastSeq = 0;
 let endSeq = 0; // the room's last change, once every action was answered
 const SEQ_KEY = Buffer.from(',"seq":', "latin1");
 const ID_KEY = Buffer.from('"message":{"id":', "latin1");
-let updateDuplicates = 0;
-let unexpectedUpdates = 0; // reaction numbers out of range (should stay 0)
 
 // Frames readers got that carry no message, by phase (0: before READY, 1:
 // from READY on) and kind (EXTRA_KINDS): counts and bytes.

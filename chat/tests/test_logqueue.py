@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server import ROOT
 
 # Run in a process of its own: configure() replaces the logging setup of
 # the process it runs in.

@@ -9,7 +9,7 @@ the stored change is the reply (it carries the command's ``client_id``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import groupby
 
 from django.db import transaction
@@ -29,10 +29,22 @@ Reply = str | None
 def _sends(
     room: Room, user: Actor, commands: list[protocol.SendMessage]
 ) -> list[Reply]:
-    posts = [services.Post(c.text, c.client_id, c.reply_to) for c in commands]
     results = services.messages_create(
-        room=room, author=user, posts=posts, stop_at_answer=True
+        room=room, author=user, posts=_posts(commands), stop_at_answer=True
     )
+    return _posted(room, commands, results)
+
+
+def _posts(commands: list[protocol.SendMessage]) -> list[services.Post]:
+    return [services.Post(c.text, c.client_id, c.reply_to) for c in commands]
+
+
+def _posted(
+    room: Room,
+    commands: list[protocol.SendMessage],
+    results: list[services.PostResult],
+) -> list[Reply]:
+    """The sender's replies to its posts' ``results`` (one per post carried out)."""
     return [
         _answer(result, protocol.MESSAGE, room, command.client_id)
         for command, result in zip(commands, results, strict=False)
@@ -143,39 +155,129 @@ def execute_together(requests: list[Request]) -> list[list[Reply] | Exception]:
     Carry out the requests of many sockets (see ``execute``); return each
     one's replies, or the error that stopped it.
 
-    Their logins are checked together (a few queries for all), and the
-    requests that change one room each share one transaction: a single
-    commit for all the sockets that wrote meanwhile. Each request is a
-    savepoint, so a failing one undoes only itself. They lock their rooms
-    in the order of the rooms' ids, as every process does, so two
-    processes' groups cannot wait on each other; a request that changes
-    several rooms runs on its own after them.
+    Their logins are checked together (a few queries for all). The
+    requests that only post to one room are stored together: one lock of
+    their rooms, one INSERT and one commit for all the sockets that wrote
+    meanwhile. The others that change one room each share one transaction,
+    each request a savepoint, so a failing one undoes only itself. Every
+    transaction locks its rooms in the order of the rooms' ids, as every
+    process does, so two processes' groups cannot wait on each other; a
+    request that changes several rooms runs on its own after them.
     """
     # Logins are checked again for every turn: one may have ended since its
     # socket opened (logout, password change, deactivation, a revoked token).
     logins = live_logins({key for _commands, key, _language in requests if key})
-    one_room = sorted(
-        (index for index, request in enumerate(requests) if _one_room(request)),
-        key=lambda index: requests[index][0][0][0].pk,
-    )
     results: list[list[Reply] | Exception | None] = [None] * len(requests)
 
+    def login_of(index: int) -> Login | None:
+        key = requests[index][1]
+        return logins.get(key) if key else None
+
+    posters = [index for index, request in enumerate(requests) if _posts_only(request)]
+    posted = _post_together(
+        [requests[index] for index in posters], [login_of(index) for index in posters]
+    )
+    for index, result in zip(posters, posted, strict=True):
+        results[index] = result
+
     def run(index: int) -> None:
-        commands, key, language = requests[index]
+        commands, _key, language = requests[index]
         try:
-            results[index] = execute(
-                commands, logins.get(key) if key else None, language
-            )
+            results[index] = execute(commands, login_of(index), language)
         except Exception as error:  # Its socket hears of it.
             results[index] = error
 
-    with transaction.atomic():
-        for index in one_room:
-            run(index)
+    one_room = sorted(
+        (
+            index
+            for index, request in enumerate(requests)
+            if results[index] is None and _one_room(request)
+        ),
+        key=lambda index: requests[index][0][0][0].pk,
+    )
+    if one_room:
+        with transaction.atomic():
+            for index in one_room:
+                run(index)
     for index in range(len(requests)):
         if results[index] is None:
             run(index)
     return results  # type: ignore[return-value]
+
+
+def _post_together(
+    requests: list[Request], logins: list[Login | None]
+) -> list[list[Reply] | Exception]:
+    """
+    Carry out ``requests`` that only post to one room each (with their
+    ``logins``): checked each on its own, stored all together.
+    """
+    # Retries of stored posts, looked up for all at once.
+    repeats = services.messages_repeated(
+        [
+            (login.user, [c.client_id for c in _sends_of(request) if c.client_id])
+            for request, login in zip(requests, logins, strict=True)
+            if login is not None
+        ]
+    )
+    results: list[list[Reply] | Exception | None] = []
+    postings: dict[int, services.Posting] = {}
+    for index, (request, login) in enumerate(zip(requests, logins, strict=True)):
+        checked: services.Posting | list[Reply] | Exception
+        try:
+            checked = _check_posts(request, login, repeats)
+        except Exception as error:  # Its socket hears of it.
+            checked = error
+        if isinstance(checked, services.Posting):
+            postings[index] = checked
+            results.append(None)
+        else:
+            results.append(checked)
+    try:
+        services.messages_store(list(postings.values()))
+    except Exception:  # Each stored on its own: only its socket hears.
+        for index, posting in postings.items():
+            try:
+                services.messages_store([posting])
+            except Exception as error:
+                results[index] = error
+    for index, posting in postings.items():
+        if results[index] is None:
+            room = requests[index][0][0][0]
+            sends = _sends_of(requests[index])
+            results[index] = _posted(room, sends, posting.results)  # type: ignore[arg-type]
+    return results  # type: ignore[return-value]
+
+
+def _posts_only(request: Request) -> bool:
+    return _one_room(request) and len(_sends_of(request)) == len(request[0])
+
+
+def _check_posts(
+    request: Request, login: Login | None, repeats: services.Repeats
+) -> services.Posting | list[Reply]:
+    """Check a request's posts to one room: what to store, or the replies
+    that refuse them all."""
+    commands, _key, language = request
+    room = commands[0][0]
+    sends = _sends_of(request)
+    with translation.override(language):
+        try:
+            if login is not None and not login.can_write:
+                raise InsufficientScope(_("This token may only read."))
+            return services.messages_check(
+                room=room,
+                author=login.user if login else None,
+                posts=_posts(sends),
+                stop_at_answer=True,
+                repeats=repeats,
+            )
+        except ChatError as error:
+            return _refuse_all(error, room, sends)
+
+
+def _sends_of(request: Request) -> list[protocol.SendMessage]:
+    return [c for _room, c in request[0] if isinstance(c, protocol.SendMessage)]
 
 
 def _one_room(request: Request) -> bool:
@@ -242,7 +344,7 @@ def _run(
 
 
 def _refuse_all(
-    error: ChatError, room: Room, batch: list[protocol.RoomCommand]
+    error: ChatError, room: Room, batch: Sequence[protocol.RoomCommand]
 ) -> list[Reply]:
     """Answer each command of ``batch`` with ``error``, naming its own client_id."""
     replies: list[Reply] = []

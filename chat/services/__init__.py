@@ -18,13 +18,18 @@ from chat.services.members import (
 )
 from chat.services.messages import (
     Post,
+    Posting,
     PostResult,
+    Repeats,
     attachment_create,
     message_create,
     message_delete,
     message_edit,
+    messages_check,
     messages_create,
     messages_disown,
+    messages_repeated,
+    messages_store,
 )
 from chat.services.reactions import reaction_set
 from chat.services.reading import mute_set, read_all, read_set
@@ -40,6 +45,8 @@ __all__ = [
     "Actor",
     "Post",
     "PostResult",
+    "Posting",
+    "Repeats",
     "attachment_create",
     "block_set",
     "direct_open",
@@ -48,8 +55,11 @@ __all__ = [
     "message_create",
     "message_delete",
     "message_edit",
+    "messages_check",
     "messages_create",
     "messages_disown",
+    "messages_repeated",
+    "messages_store",
     "mute_set",
     "reaction_set",
     "read_all",

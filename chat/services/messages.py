@@ -43,7 +43,14 @@ from chat.services.common import (
     mark_bare,
     users_named,
 )
-from chat.services.stream import LogLine, RoomChanges, room_changes
+from chat.services.stream import (
+    LogLine,
+    NewMessage,
+    RoomChanges,
+    post_together,
+    room_changes,
+    rooms_changes,
+)
 
 logger = logging.getLogger("chat.services")
 
@@ -151,6 +158,33 @@ class Post:
 PostResult = tuple[Message, bool] | ChatError
 
 
+@dataclass
+class _Fresh:
+    """A checked post, to be stored."""
+
+    index: int
+    text: str
+    client_id: str | None
+    reply_to: Message | None
+    notice: bool
+
+
+@dataclass
+class Posting:
+    """One author's posts to one room, checked (``messages_check``) and not
+    yet stored (``messages_store``); ``results`` holds one per post once
+    stored."""
+
+    room: Room
+    author: User
+    posts: list[Post]
+    results: list[PostResult | None]
+    fresh: list[_Fresh]
+    # The index of the post that first used each client_id of this batch.
+    first_of: dict[str, int]
+    users: dict[str, str]
+
+
 def messages_create(
     *, room: Room, author: Actor, posts: list[Post], stop_at_answer: bool = False
 ) -> list[PostResult]:
@@ -169,27 +203,68 @@ def messages_create(
     and each is broadcast after it. A repeat of a ``client_id`` the author
     used before returns the stored message with ``created`` False.
     """
-    author = check_author(author)
-    access.check_readable(author, room)
-    keys = [post.client_id for post in posts if post.client_id is not None]
+    posting = messages_check(
+        room=room, author=author, posts=posts, stop_at_answer=stop_at_answer
+    )
+    messages_store([posting])
+    return posting.results  # type: ignore[return-value]
+
+
+# The stored messages of client_ids sent again: by (author id, client_id).
+Repeats = dict[tuple[int, str], Message]
+
+
+def messages_repeated(keys: list[tuple[User, list[str]]]) -> Repeats:
+    """Return the stored messages of these authors' ``keys`` (client_ids),
+    for many authors with one query."""
+    authors = {author.pk for author, _keys in keys}
+    wanted = {(author.pk, key) for author, own in keys for key in own}
+    if not wanted:
+        return {}
     # Retries are rare: a plain lookup of the keys first, and the whole
     # messages only for those found.
-    repeated = list(
-        Message.objects.filter(author=author, client_id__in=keys).values_list(
-            "pk", flat=True
-        )
-    )
-    known = {
-        message.client_id: message
-        for message in (
-            message_queryset().select_related("room").filter(pk__in=repeated)
-            if repeated
-            else ()
-        )
+    found = [
+        pk
+        for pk, author_id, key in Message.objects.filter(
+            author_id__in=authors, client_id__in={key for _a, key in wanted}
+        ).values_list("pk", "author_id", "client_id")
+        if (author_id, key) in wanted
+    ]
+    if not found:
+        return {}
+    return {
+        (message.author_id, message.client_id): message  # type: ignore[misc]
+        for message in message_queryset().select_related("room").filter(pk__in=found)
     }
-    results: list[PostResult | None] = [None] * len(posts)
-    first_of: dict[str, int] = {}
-    fresh: list[tuple[int, str, str | None, Message | None, bool]] = []
+
+
+def messages_check(
+    *,
+    room: Room,
+    author: Actor,
+    posts: list[Post],
+    stop_at_answer: bool = False,
+    repeats: Repeats | None = None,
+) -> Posting:
+    """
+    Check ``posts`` of one author to ``room`` (see ``messages_create``):
+    answer the refused ones and the repeats, and keep the rest for
+    ``messages_store``. Raise the ChatError that refuses them all.
+    ``repeats`` is what ``messages_repeated`` found for them, when the
+    caller looked up several authors' posts at once.
+    """
+    author = check_author(author)
+    access.check_readable(author, room)
+    if repeats is None:
+        keys = [post.client_id for post in posts if post.client_id is not None]
+        repeats = messages_repeated([(author, keys)])
+    known = {
+        key: message
+        for (author_id, key), message in repeats.items()
+        if author_id == author.pk
+    }
+    posting = Posting(room, author, posts, [None] * len(posts), [], {}, {})
+    results = posting.results
     noticed = False
     for index, post in enumerate(posts):
         try:
@@ -200,11 +275,11 @@ def messages_create(
                     del results[index + 1 :]
                     break
                 continue
-            if post.client_id in first_of:
+            if post.client_id in posting.first_of:
                 if stop_at_answer:
                     del results[index:]
                     break
-                continue  # A repeat within this batch: settled below.
+                continue  # A repeat within this batch: settled once stored.
             target = _reply_target(room, post.reply_to)
             check_rate(author)
             notice = _room_notice(author, room, text, noticed)
@@ -216,37 +291,66 @@ def messages_create(
             continue
         noticed = noticed or notice
         if post.client_id is not None:
-            first_of[post.client_id] = index
-        fresh.append((index, text, post.client_id, target, notice))
-    if fresh:
-        # Looked up before the room is locked: the lock is held for storing.
-        users = users_named([text for _index, text, *_rest in fresh])
+            posting.first_of[post.client_id] = index
+        posting.fresh.append(_Fresh(index, text, post.client_id, target, notice))
+    # Looked up before the rooms are locked: the locks are held for storing.
+    posting.users = users_named([fresh.text for fresh in posting.fresh])
+    return posting
+
+
+def messages_store(postings: list[Posting]) -> None:
+    """
+    Store the checked posts of ``postings`` in one transaction, with one
+    lock of their rooms and one INSERT, and fill in their results; each
+    post is broadcast after the commit.
+    """
+    storing = [posting for posting in postings if posting.fresh]
+    if storing:
         try:
-            with room_changes(room) as changes:
-                for index, text, client_id, target, notice in fresh:
-                    message = _new_message(
-                        changes.room, author, text, client_id, users, target, notice
-                    )
-                    changes.add(message, client_id=client_id, log=_log_line(message))
-                    results[index] = (message, True)
+            with rooms_changes([posting.room for posting in storing]) as changes:
+                new: list[NewMessage] = []
+                for posting in storing:
+                    stream = changes[posting.room.pk]
+                    for fresh in posting.fresh:
+                        message = _new_message(
+                            stream.room,
+                            posting.author,
+                            fresh.text,
+                            fresh.client_id,
+                            posting.users,
+                            fresh.reply_to,
+                            fresh.notice,
+                        )
+                        new.append(
+                            (stream, message, fresh.client_id, _log_line(message))
+                        )
+                        posting.results[fresh.index] = (message, True)
+                post_together(new)
         except IntegrityError:
-            # A concurrent retry of one of these client_ids won the race.
-            if len(fresh) > 1:
-                for index, text, client_id, target, _notice in fresh:
-                    post = Post(text, client_id, target.pk if target else None)
-                    results[index] = messages_create(
-                        room=room, author=author, posts=[post]
-                    )[0]
-            else:
-                existing = _existing(author, fresh[0][2])
+            # A concurrent retry of one of these client_ids won the race:
+            # each post again on its own.
+            if sum(len(posting.fresh) for posting in storing) == 1:
+                [posting] = storing
+                existing = _existing(posting.author, posting.fresh[0].client_id)
                 if existing is None:
                     raise
-                results[fresh[0][0]] = (existing, False)
-    for index, post in enumerate(posts[: len(results)]):
-        if results[index] is None:
-            first = results[first_of[post.client_id]]  # type: ignore[index]
-            results[index] = (first[0], False) if isinstance(first, tuple) else first
-    return results  # type: ignore[return-value]
+                posting.results[posting.fresh[0].index] = (existing, False)
+            else:
+                for posting in storing:
+                    for fresh in posting.fresh:
+                        reply_to = fresh.reply_to.pk if fresh.reply_to else None
+                        post = Post(fresh.text, fresh.client_id, reply_to)
+                        posting.results[fresh.index] = messages_create(
+                            room=posting.room, author=posting.author, posts=[post]
+                        )[0]
+    for posting in postings:
+        for index, result in enumerate(posting.results):
+            if result is None:  # A repeat of a client_id of its batch.
+                key = posting.posts[index].client_id
+                first = posting.results[posting.first_of[key]]  # type: ignore[index]
+                posting.results[index] = (
+                    (first[0], False) if isinstance(first, tuple) else first
+                )
 
 
 def _log_line(message: Message) -> LogLine:

@@ -3,16 +3,19 @@ A room's change stream: the one place where changes get their ``seq``.
 
 Every stored change of a room's messages (posted, edited, deleted, reacted
 to, and the member lines of people joining and leaving) goes through a
-``RoomChanges``: it locks the room's row for the rest of
-the transaction, so changes commit in the order they are numbered; it gives
-each change the room's next ``seq``; and after the commit it logs and
-broadcasts each change, in that order, encoded once.
+``RoomChanges``: its room's row is locked for the rest of the transaction,
+so changes commit in the order they are numbered; it gives each change the
+room's next ``seq``; and after the commit it logs and broadcasts each
+change, in that order, encoded once. Several rooms change in one
+transaction through ``rooms_changes`` (their locks taken in the order of
+the rooms' ids, as everywhere), and their new messages are stored with one
+INSERT (``post_together``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,9 @@ logger = logging.getLogger("chat.services")
 # Makes a log line's arguments, once the change is stored.
 LogLine = Callable[[], tuple[Any, ...]]
 
+# The fields of a room's row that its changes move on.
+_ROOM_FIELDS = ("last_seq", "last_message_id", "last_message_at")
+
 
 @dataclass
 class _Change:
@@ -41,10 +47,9 @@ class RoomChanges:
     """The changes of one locked room within one transaction."""
 
     def __init__(self, room: Room) -> None:
-        # The lock orders commits within a room: ids and seqs grow in
-        # commit order.
-        self.room = Room.objects.select_for_update().get(pk=room.pk)
-        self.first_seq = self.room.last_seq
+        # Read under the lock: ids and seqs grow in commit order.
+        self.room = room
+        self.first_seq = room.last_seq
         self.changes: list[_Change] = []
         self.posted = False
 
@@ -61,25 +66,28 @@ class RoomChanges:
         save ``fields``; broadcast it after the commit (``client_id`` tells
         the sender it is theirs; ``log`` makes a log line's arguments).
         """
-        self.room.last_seq += 1
-        message.seq = self.room.last_seq
+        self._number(message, client_id, log)
         if message.pk is None:
             message.save(force_insert=True)
-            self.posted = True
-            self.room.last_message_id = message.pk
-            self.room.last_message_at = message.created
+            self._posted(message)
         else:
             message.save(update_fields=[*fields, "seq"])
+
+    def _number(
+        self, message: Message, client_id: str | None, log: LogLine | None
+    ) -> None:
+        self.room.last_seq += 1
+        message.seq = self.room.last_seq
         self.changes.append(_Change(message, client_id, log))
 
+    def _posted(self, message: Message) -> None:
+        self.posted = True
+        self.room.last_message_id = message.pk
+        self.room.last_message_at = message.created
+
     def _close(self) -> None:
-        if not self.changes:
-            return
-        Room.objects.filter(pk=self.room.pk).update(
-            last_seq=self.room.last_seq,
-            last_message_id=self.room.last_message_id,
-            last_message_at=self.room.last_message_at,
-        )
+        """After the room's row is saved: bring a direct conversation back,
+        and broadcast the changes after the commit."""
         if self.posted and self.room.kind == Room.Kind.DIRECT:
             # A new message brings a direct conversation back to whoever
             # left it.
@@ -123,10 +131,49 @@ class RoomChanges:
         transaction.on_commit(publish, robust=True)
 
 
+# A new message to store: its room's changes, the message, the sender's
+# client_id and its log line.
+NewMessage = tuple[RoomChanges, Message, str | None, LogLine | None]
+
+
+def post_together(new: list[NewMessage]) -> None:
+    """Store ``new`` messages as the next changes of their rooms, in order,
+    with one INSERT."""
+    for changes, message, client_id, log in new:
+        changes._number(message, client_id, log)
+    Message.objects.bulk_create([message for _changes, message, *_rest in new])
+    for changes, message, *_rest in new:
+        changes._posted(message)
+
+
+@contextmanager
+def rooms_changes(rooms: Collection[Room]) -> Iterator[dict[int, RoomChanges]]:
+    """
+    Open a transaction that changes the messages of ``rooms``, in order;
+    yield each one's RoomChanges by its id. Raise Room.DoesNotExist if one
+    is gone.
+    """
+    ids = {room.pk for room in rooms}
+    with transaction.atomic():
+        # One statement locks them all, in the order of their ids.
+        locked = list(
+            Room.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+        )
+        if len(locked) < len(ids):
+            raise Room.DoesNotExist("A room was deleted.")
+        changes = {room.pk: RoomChanges(room) for room in locked}
+        yield changes
+        for one in changes.values():
+            if one.changes:
+                # One statement per room: cheaper than one CASE over several.
+                Room.objects.filter(pk=one.room.pk).update(
+                    **{field: getattr(one.room, field) for field in _ROOM_FIELDS}
+                )
+                one._close()
+
+
 @contextmanager
 def room_changes(room: Room) -> Iterator[RoomChanges]:
     """Open a transaction that changes ``room``'s messages, in order."""
-    with transaction.atomic():
-        changes = RoomChanges(room)
-        yield changes
-        changes._close()
+    with rooms_changes([room]) as changes:
+        yield changes[room.pk]

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from chat import protocol, services
-from chat.commands import execute_together
+from chat.commands import Request, execute_together
 from chat.models import Message, Room
+from chat.tests.conftest import Broadcasts
 
 
 def session_key(user: User) -> str:
@@ -23,6 +27,13 @@ def session_key(user: User) -> str:
 
 def post(room: Room, user: User, text: str) -> Message:
     message, _ = services.message_create(room=room, author=user, text=text)
+    return message
+
+
+def post_with_key(room: Room, user: User, text: str, client_id: str) -> Message:
+    message, _ = services.message_create(
+        room=room, author=user, text=text, client_id=client_id
+    )
     return message
 
 
@@ -245,6 +256,141 @@ class ExecuteTogetherTests:
         assert isinstance(replies, list) and replies[0] is not None
         assert json.loads(replies[0])["code"] == "auth_required"
         assert not Message.objects.exists()
+
+
+class ExecutePostsTogetherTests:
+    """Sockets that only post, each to its room, are stored together."""
+
+    @pytest.fixture
+    def writers(
+        self, make_user: Callable[..., User], user: User
+    ) -> list[tuple[Room, User, str]]:
+        """Four writers, each in a room of its own."""
+        rooms = [
+            services.room_create(name=f"Room {n}", created_by=user) for n in range(4)
+        ]
+        people = [make_user(f"writer{n}") for n in range(4)]
+        return [
+            (room, person, session_key(person))
+            for room, person in zip(rooms, people, strict=True)
+        ]
+
+    def test_many_sockets_posts_cost_a_few_statements_in_all(
+        self,
+        writers: list[tuple[Room, User, str]],
+        broadcasts: Broadcasts,
+        committed: Callable[[], Any],
+    ) -> None:
+        requests: list[Request] = [
+            ([(room, send(f"from {person.username}", f"c-{n}"))], key, "en")
+            for n, (room, person, key) in enumerate(writers)
+        ]
+        with committed(), CaptureQueriesContext(connection) as queries:
+            assert execute_together(requests) == [[None]] * 4
+        # The logins (sessions, users), the retries, the lock of the four
+        # rooms, one INSERT, each room's row, and the transaction's own.
+        assert len(queries) <= 2 + 1 + 1 + 1 + 4 + 2, [
+            query["sql"] for query in queries.captured_queries
+        ]
+        assert [(b["room_slug"], b["client_id"]) for b in broadcasts] == [
+            (room.slug, f"c-{n}") for n, (room, _person, _key) in enumerate(writers)
+        ]
+        for room, person, _key in writers:
+            [stored] = Message.objects.filter(room=room)
+            assert stored.author == person and stored.seq == room.last_seq + 1
+
+    def test_a_refused_socket_leaves_the_others_stored(
+        self, writers: list[tuple[Room, User, str]]
+    ) -> None:
+        (room_a, _a, key_a), (room_b, _b, key_b), (room_c, _c, _key_c) = writers[:3]
+        replies = execute_together(
+            [
+                ([(room_a, send("fine", "a-1"))], key_a, "en"),
+                ([(room_b, send("  ", "b-1")), (room_b, send("later"))], key_b, "en"),
+                ([(room_c, send("as a guest", "g-1"))], None, "en"),
+            ]
+        )
+        assert replies[0] == [None]
+        assert isinstance(replies[1], list) and len(replies[1]) == 1
+        assert replies[1][0] is not None
+        assert json.loads(replies[1][0])["code"] == "bad_request"
+        assert isinstance(replies[2], list) and replies[2][0] is not None
+        assert json.loads(replies[2][0])["code"] == "auth_required"
+        assert list(Message.objects.values_list("text", flat=True)) == ["fine"]
+
+    def test_a_retry_is_answered_to_its_sender_and_the_rest_are_stored(
+        self, writers: list[tuple[Room, User, str]]
+    ) -> None:
+        (room_a, person_a, key_a), (room_b, _b, key_b) = writers[:2]
+        stored = post_with_key(room_a, person_a, "sent before", "a-1")
+        mine, theirs = execute_together(
+            [
+                ([(room_a, send("sent before", "a-1"))], key_a, "en"),
+                ([(room_b, send("new", "b-1"))], key_b, "en"),
+            ]
+        )
+        assert theirs == [None]
+        assert isinstance(mine, list) and mine[0] is not None
+        retry = json.loads(mine[0])
+        assert (retry["type"], retry["client_id"]) == ("message", "a-1")
+        assert retry["message"]["id"] == stored.pk
+        assert Message.objects.filter(room=room_a).count() == 1
+        assert Message.objects.filter(room=room_b).count() == 1
+
+    def test_a_retry_that_wins_the_race_is_answered_and_the_rest_are_stored(
+        self,
+        writers: list[tuple[Room, User, str]],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Another process stores a retry of one of the posts between their
+        check and their storing: the group's INSERT fails, and each post
+        goes again on its own."""
+        (room_a, person_a, key_a), (room_b, _b, key_b) = writers[:2]
+        store = services.messages_store
+        raced: list[Message] = []
+
+        def race(postings: list[services.Posting]) -> None:
+            if not raced:
+                raced.append(post_with_key(room_a, person_a, "same", "a-1"))
+            store(postings)
+
+        monkeypatch.setattr(services, "messages_store", race)
+        mine, theirs = execute_together(
+            [
+                ([(room_a, send("same", "a-1"))], key_a, "en"),
+                ([(room_b, send("new", "b-1"))], key_b, "en"),
+            ]
+        )
+        assert theirs == [None]
+        assert isinstance(mine, list) and mine[0] is not None
+        assert json.loads(mine[0])["message"]["id"] == raced[0].pk
+        assert Message.objects.filter(room=room_a).count() == 1
+        assert list(
+            Message.objects.filter(room=room_b).values_list("text", flat=True)
+        ) == ["new"]
+
+    def test_a_room_gone_meanwhile_fails_only_its_socket(
+        self,
+        writers: list[tuple[Room, User, str]],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        (room_a, _a, key_a), (room_b, _b, key_b) = writers[:2]
+        store = services.messages_store
+
+        def delete_first(postings: list[services.Posting]) -> None:
+            Room.objects.filter(pk=room_a.pk).delete()
+            store(postings)
+
+        monkeypatch.setattr(services, "messages_store", delete_first)
+        gone, theirs = execute_together(
+            [
+                ([(room_a, send("into the void", "a-1"))], key_a, "en"),
+                ([(room_b, send("new", "b-1"))], key_b, "en"),
+            ]
+        )
+        assert isinstance(gone, Room.DoesNotExist)
+        assert theirs == [None]
+        assert list(Message.objects.values_list("text", flat=True)) == ["new"]
 
 
 class ExecuteOrderTests:

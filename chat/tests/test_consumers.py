@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.models import User
-from chat import commands
+from chat import commands, services
 from chat.hub import get_hub
 from chat.models import Message, Room
 from chat.services import message_create
@@ -311,13 +311,13 @@ class RoomConsumerSendTests:
         self, room: Room, user: User, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         batches: list[int] = []
-        execute = commands.execute
+        store = services.messages_store
 
-        def counted(batch: list[Any], *args: Any) -> list[str | None]:
-            batches.append(len(batch))
-            return execute(batch, *args)
+        def counted(postings: list[services.Posting]) -> None:
+            batches.append(sum(len(posting.fresh) for posting in postings))
+            store(postings)
 
-        monkeypatch.setattr(commands, "execute", counted)
+        monkeypatch.setattr(services, "messages_store", counted)
         gate = threading.Event()
         async with writer_and_reader(room, user) as (writer, reader):
             busy = asyncio.ensure_future(database_sync_to_async(gate.wait)(10))

@@ -223,11 +223,12 @@ def messages_repeated(keys: list[tuple[User, list[str]]]) -> Repeats:
         return {}
     # Retries are rare: a plain lookup of the keys first, and the whole
     # messages only for those found.
+    stored = Message.objects.filter(
+        author_id__in=authors, client_id__in={key for _a, key in wanted}
+    ).order_by()  # No ORDER BY: nothing here needs one.
     found = [
         pk
-        for pk, author_id, key in Message.objects.filter(
-            author_id__in=authors, client_id__in={key for _a, key in wanted}
-        ).values_list("pk", "author_id", "client_id")
+        for pk, author_id, key in stored.values_list("pk", "author_id", "client_id")
         if (author_id, key) in wanted
     ]
     if not found:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -76,6 +77,13 @@ class MemberAction(models.TextChoices):
     LEAVE = "leave", _("left")
     ADD = "add", _("added")
     REMOVE = "remove", _("removed")
+
+
+class Parts(NamedTuple):
+    """What a message carries besides its text, as a service knows it."""
+
+    attachment: Attachment | None
+    reactions: list[Reaction]
 
 
 class Message(models.Model):
@@ -168,12 +176,24 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}: {self.text[:40]}"
 
+    # Set by a service that knows what the message carries (a new message:
+    # nothing), so that its payload asks the database for neither.
+    parts: Parts | None = None
+
     def attachment_or_none(self) -> Attachment | None:
         """Return the file the message carries, if any (no query once loaded)."""
+        if self.parts is not None:
+            return self.parts.attachment
         try:
             return self.attachment
         except Attachment.DoesNotExist:
             return None
+
+    def reaction_list(self) -> list[Reaction]:
+        """Return the message's reactions, oldest first (no query once loaded)."""
+        if self.parts is not None:
+            return self.parts.reactions
+        return list(self.reactions.all())
 
 
 class Revision(models.Model):

@@ -107,7 +107,7 @@ def _quote(original: Message) -> dict[str, Any]:
 def _reactions(message: Message) -> list[dict[str, Any]]:
     """Group reactions by emoji, in the order each emoji first came."""
     grouped: dict[str, list[str]] = {}
-    for reaction in message.reactions.all():
+    for reaction in message.reaction_list():
         grouped.setdefault(reaction.emoji, []).append(reaction.user.username)
     return [
         {"emoji": emoji, "count": len(users), "users": users}

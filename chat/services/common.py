@@ -7,14 +7,13 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat import ratelimit
 from chat.exceptions import AuthRequired, BadRequest, TooLarge
 from chat.formatting import mentioned_names
-from chat.models import Attachment, Message, Reaction
+from chat.models import Attachment, Message, Parts
 
 logger = logging.getLogger("chat.services")
 
@@ -76,16 +75,7 @@ def mark_bare(message: Message) -> None:
     Say that ``message`` has no attachment or reactions (it is new, or they
     are gone), so that its payload does not query for them.
     """
-    Message.attachment.related.set_cached_value(message, None)
-    message._prefetched_objects_cache = {"reactions": no_reactions()}  # type: ignore[attr-defined]
-
-
-def no_reactions() -> QuerySet[Reaction]:
-    """Return the reactions of a message that has none, already evaluated."""
-    reactions = Reaction.objects.none()
-    # Evaluated: a payload reads it without compiling a query each time.
-    reactions._result_cache = []
-    return reactions
+    message.parts = Parts(attachment=None, reactions=[])
 
 
 def delete_files(attachments: list[Attachment]) -> None:

@@ -28,6 +28,7 @@ from chat.models import (
     DELETED_AUTHOR_NAME,
     Attachment,
     Message,
+    Parts,
     Reaction,
     Revision,
     Room,
@@ -448,7 +449,7 @@ def attachment_create(
             )
             attachment.message = message
             attachment.save()
-            Message.attachment.related.set_cached_value(message, attachment)
+            message.parts = Parts(attachment=attachment, reactions=[])
     except Exception:
         delete_files([attachment])
         existing = _existing(author, client_id)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import emoji as emoji_data
-from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from chat import access
 from chat.exceptions import BadRequest
-from chat.models import EMOJI_MAX_LENGTH, Message, Reaction, Room
-from chat.selectors import REACTIONS, message_get
+from chat.models import EMOJI_MAX_LENGTH, Message, Parts, Reaction, Room
+from chat.selectors import message_get
 from chat.services.common import Actor, check_author, check_rate
 from chat.services.stream import room_changes
 
@@ -55,13 +54,22 @@ def reaction_set(
         if _has(message, reactor.pk, emoji) == on:
             return message, False
         check_rate(reactor)
+        # Read under the lock, so the payload's reactions are those read
+        # with this one put on or taken off: no need to read them again.
+        reactions = message.reaction_list()
         if on:
-            Reaction.objects.create(message=message, user=reactor, emoji=emoji)
+            reaction = Reaction.objects.create(
+                message=message, user=reactor, emoji=emoji
+            )
+            reactions = [*reactions, reaction]
         else:
             Reaction.objects.filter(message=message, user=reactor, emoji=emoji).delete()
-        # The payload shows every reaction: read them again.
-        message._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-        prefetch_related_objects([message], REACTIONS)
+            reactions = [
+                r
+                for r in reactions
+                if not (r.user_id == reactor.pk and r.emoji == emoji)
+            ]
+        message.parts = Parts(message.attachment_or_none(), reactions)
         changes.add(message, client_id=client_id)
     return message, True
 
@@ -69,5 +77,5 @@ def reaction_set(
 def _has(message: Message, user_id: int, emoji: str) -> bool:
     return any(
         reaction.user_id == user_id and reaction.emoji == emoji
-        for reaction in message.reactions.all()
+        for reaction in message.reaction_list()
     )

@@ -98,6 +98,27 @@ class ReactionSetTests:
             {"emoji": "👍", "count": 2, "users": ["alice", "carol"]},
         ]
 
+    def test_each_change_shows_every_reaction_as_stored(
+        self, message: Message, user: User, other_user: User, make_user: Any
+    ) -> None:
+        """The broadcast of a reaction carries all of the message's reactions,
+        the others' included, as a reader loading the message sees them."""
+        carol = make_user("carol", "Carol")
+        for person, emoji, on in [
+            (other_user, "🎉", True),
+            (user, "👍", True),
+            (carol, "👍", True),
+            (user, "🎉", True),
+            (other_user, "🎉", False),
+            (carol, "👍", False),
+        ]:
+            changed, _ = react(message, person, emoji, on=on)
+            assert message_payload(changed)["reactions"] == reactions(message)
+        assert reactions(message) == [
+            {"emoji": "👍", "count": 1, "users": ["alice"]},
+            {"emoji": "🎉", "count": 1, "users": ["alice"]},
+        ]
+
     @pytest.mark.parametrize(
         "emoji",
         ["a", "👍👍", "", "👍" * 40, "x" * 40, ":thumbsup:", "👍 ", "<b>"],

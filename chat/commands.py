@@ -195,7 +195,7 @@ def execute_together(requests: list[Request]) -> list[list[Reply] | Exception]:
         ),
         key=lambda index: requests[index][0][0][0].pk,
     )
-    if one_room:
+    if len(one_room) > 1:  # One transaction, each request a savepoint.
         with transaction.atomic():
             for index in one_room:
                 run(index)

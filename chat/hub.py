@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 # How long an out-of-order broadcast waits for the one before it to arrive
 # before the hub fetches the missing changes from the database.
 GAP_WAIT_SECONDS = 0.5
+# Layer messages to different groups sent at once by the forwarder (each
+# takes a Redis connection of the pool while it goes).
+FORWARD_CONCURRENCY = 16
 REPAIR_BATCH = 500
 
 
@@ -322,20 +325,33 @@ class Hub:
         try:
             while self.outbox:
                 batch, self.outbox = self.outbox, []
-                for group, grouped in events.by_group(batch).items():
-                    try:
-                        await self.layer.group_send(group, events.bundle(grouped))
-                    except Exception:
-                        # Stored is stored: other processes catch up on
-                        # their tick.
-                        logger.warning(
-                            "forwarding %d event(s) to %s failed",
-                            len(grouped),
-                            group,
-                            exc_info=True,
+                groups = list(events.by_group(batch).items())
+                # The groups go at once (each its own Redis round trips), a
+                # bounded number at a time; a group's next bundle waits for
+                # this one.
+                for start in range(0, len(groups), FORWARD_CONCURRENCY):
+                    await asyncio.gather(
+                        *(
+                            self._forward_group(group, grouped)
+                            for group, grouped in groups[
+                                start : start + FORWARD_CONCURRENCY
+                            ]
                         )
+                    )
         finally:
             self.forwarder = None
+
+    async def _forward_group(self, group: str, grouped: list[Event]) -> None:
+        try:
+            await self.layer.group_send(group, events.bundle(grouped))
+        except Exception:
+            # Stored is stored: other processes catch up on their tick.
+            logger.warning(
+                "forwarding %d event(s) to %s failed",
+                len(grouped),
+                group,
+                exc_info=True,
+            )
 
     def take(self, event: Event) -> None:
         """Take an event (from the layer or this process) by its type."""

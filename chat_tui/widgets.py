@@ -112,8 +112,11 @@ class MessageView(ListView):
         items = [MessageItem(m, self.me) for m in older]
         for item in items:
             self.items[item.message["id"]] = item
-        self.ids = sorted([*self.ids, *self.items.keys() - set(self.ids)])
         await self.insert(0, items)
+        # Shown only now: a reader who reached the top while they went in
+        # (the list scrolls to its highlight after a refresh) reached the
+        # page before them, and must not ask for the page before these.
+        self.ids = sorted([*self.ids, *(item.message["id"] for item in items)])
         if self.index is not None:
             self.index += len(items)
 

@@ -90,12 +90,7 @@ def _new_message(
 def _existing(author: User, client_id: str | None) -> Message | None:
     if client_id is None:
         return None
-    return (
-        message_queryset()
-        .select_related("room")
-        .filter(author=author, client_id=client_id)
-        .first()
-    )
+    return messages_repeated([(author, [client_id])]).get((author.pk, client_id))
 
 
 def _room_notice(author: User, room: Room, text: str, noticed: bool) -> bool:

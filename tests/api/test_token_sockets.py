@@ -103,7 +103,9 @@ async def test_what_is_refused_at_the_handshake(server: ChatServer) -> None:
     assert await status_of(server, ROOM, Cookie=cookie) == 403
     assert await status_of(server, ROOM, Cookie=cookie, **bearer(token)) == 403
     # A token that is not live, and any token in the URL.
-    assert await status_of(server, ROOM, **bearer(token[:-1] + "x")) == 403
+    # The last character changed (a token may end in "x" already).
+    wrong = token[:-1] + ("y" if token.endswith("x") else "x")
+    assert await status_of(server, ROOM, **bearer(wrong)) == 403
     assert await status_of(server, ROOM, Authorization="Bearer nonsense") == 403
     assert await status_of(server, f"{ROOM}?access_token={token}") == 403
     assert await status_of(server, f"/ws/?token={token}", **bearer(token)) == 403

@@ -26,38 +26,24 @@ LOGINS_EVENT = "chat.logins"
 # Frames for every socket of one user, in every process (Hub.tell_user).
 USER_EVENT = "chat.user"
 # A process's share of who is in a room (Presence.take_share), and a typing
-# notice (Presence.relay): to the room's group, never stored.
+# notice (Presence.relay), never stored.
 PRESENCE_EVENT = "chat.presence"
 TYPING_EVENT = "chat.typing"
-# Several events for one group in one layer message, in the order sent.
+# Several events in one layer message, in the order sent, and the hub
+# channel that sent them (which drops them: it took them already).
 BUNDLE_EVENT = "chat.bundle"
+# The one group every hub of every process joins: every event goes to all
+# of them, and each keeps what concerns its own sockets (a change of a room
+# no socket there follows costs it a dictionary lookup). One layer message
+# per send, whatever the number of rooms: a hub's channel is read one
+# message per Redis round trip, so a message per room and process, read
+# back by every process including the sender, was what fell behind.
 HUBS_GROUP = "hubs"
-ROOM_EVENTS = frozenset({CHANGE_EVENT, PRESENCE_EVENT, TYPING_EVENT})
 
 
-def room_group_name(slug: str) -> str:
-    """Return the channel-layer group of the room ``slug``."""
-    return f"room.{slug}"
-
-
-def event_group(event: dict[str, Any]) -> str:
-    """Return the channel-layer group that ``event`` goes to."""
-    if event["type"] in ROOM_EVENTS:
-        return room_group_name(event["room"])
-    return HUBS_GROUP
-
-
-def by_group(batch: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Split ``batch`` by the group each event goes to, keeping its order."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for event in batch:
-        groups.setdefault(event_group(event), []).append(event)
-    return groups
-
-
-def bundle(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return one layer message for the events of one group, in order."""
-    return batch[0] if len(batch) == 1 else {"type": BUNDLE_EVENT, "events": batch}
+def bundle(batch: list[dict[str, Any]], *, origin: str | None) -> dict[str, Any]:
+    """Return one layer message for ``batch``, in order, sent by ``origin``."""
+    return {"type": BUNDLE_EVENT, "origin": origin, "events": batch}
 
 
 def change_broadcast(
@@ -75,9 +61,8 @@ def change_broadcast(
     every socket in the room; ``member`` for a member line.
 
     This process's sockets get it at once; other processes through the
-    channel layer, one layer message per process. ``prev_seq`` is the room's
-    change before this one, which lets a receiver notice a broadcast it
-    never got.
+    channel layer. ``prev_seq`` is the room's change before this one, which
+    lets a receiver notice a broadcast it never got.
     """
     event = {
         "type": CHANGE_EVENT,
@@ -123,8 +108,8 @@ def presence_share(
     room_slug: str, process: str, share: dict[str, Any] | None, until: float
 ) -> None:
     """
-    Tell the processes following ``room_slug`` the share of its presence
-    that ``process`` holds (None: none any more), good until ``until``.
+    Tell the other processes the share of ``room_slug``'s presence that
+    ``process`` holds (None: none any more), good until ``until``.
     """
     event = {
         "type": PRESENCE_EVENT,
@@ -150,7 +135,7 @@ def _send(event: dict[str, Any], *, what: str) -> None:
     if isinstance(layer, InMemoryChannelLayer):
         return  # One process and no socket in it: nobody to tell.
     try:
-        async_to_sync(layer.group_send)(event_group(event), event)
+        async_to_sync(layer.group_send)(HUBS_GROUP, event)
     except Exception:
         # Stored is stored: other processes catch up on their tick, which
         # also checks logins.

@@ -1,20 +1,21 @@
 """
 Per-process fan-out of a room's changes to the sockets connected here.
 
-Each process holds one hub. The hub, not each socket, subscribes to the
-channel layer: one layer message per process and room, then a local loop
-that hands the already encoded frame to every socket of the room. The hub
+Each process holds one hub. The hub, not each socket, reads the channel
+layer: every hub of every process joins one group, and each process's
+changes reach the others in one layer message per send, whatever the rooms;
+a local loop hands the already encoded frame to every socket here of the
+room it concerns. The hub
 delivers each room's changes in ``seq`` order, exactly once (see
 chat/sequencing.py), and fetches a missing link from the database. A change
 of a message the hub has not handed out before is a ``message`` frame, any
 other an ``update``; a member line is a ``member`` frame, and one that
 takes a private room from someone takes that room's sockets of theirs out
 of the fan-out at that point of the stream. A periodic tick renews the
-layer subscriptions (a restarted Redis forgets them), catches up on
-anything stored but never heard of, sends heartbeats, and closes sockets
-whose login has ended.
-"Check the logins now", and a user's own frames (their read cursor), come
-to every hub through one group they all join. Who is in each room, and who
+group membership (a restarted Redis forgets it), catches up on anything
+stored but never heard of, sends heartbeats, and closes sockets whose login
+has ended. "Check the logins now", and a user's own frames (their read
+cursor), come to every hub the same way. Who is in each room, and who
 is typing, is chat/presence.py's part of the hub.
 """
 
@@ -47,9 +48,8 @@ logger = logging.getLogger(__name__)
 # How long an out-of-order broadcast waits for the one before it to arrive
 # before the hub fetches the missing changes from the database.
 GAP_WAIT_SECONDS = 0.5
-# Layer messages to different groups sent at once by the forwarder (each
-# takes a Redis connection of the pool while it goes).
-FORWARD_CONCURRENCY = 16
+# At most this many events in one layer message of the forwarder.
+FORWARD_BATCH = 200
 REPAIR_BATCH = 500
 
 
@@ -181,7 +181,7 @@ class Hub:
         self.forwarder: asyncio.Task[None] | None = None
         # Login checks and presence writes under way (held against GC).
         self.chores: set[asyncio.Task[None]] = set()
-        self.started = False
+        self.starting: asyncio.Task[None] | None = None
         self.presence = Presence(self)
 
     # Sockets ----------------------------------------------------------
@@ -220,9 +220,8 @@ class Hub:
 
     async def _open(self, state: RoomState) -> None:
         try:
-            # Subscribe before reading the last seq: a change stored after
-            # the read is then sure to be heard.
-            await self._subscribe(state.slug)
+            # The hub joined the hubs' group when it started (see _start): a
+            # change stored after this read is sure to be heard.
             seq, state.max_id, page = await database_sync_to_async(_opening)(state.room)
         except BaseException:
             if self.rooms.get(state.slug) is state:
@@ -298,11 +297,6 @@ class Hub:
         if state.repair is not None:
             state.repair.cancel()
         self.presence.forget(state)
-        if not self.local_only and self.channel is not None:
-            with contextlib.suppress(Exception):
-                await self.layer.group_discard(
-                    events.room_group_name(state.slug), self.channel
-                )
 
     # Incoming broadcasts ----------------------------------------------
 
@@ -316,47 +310,33 @@ class Hub:
 
     async def _forward(self) -> None:
         """
-        Send the outbox on, one layer message per group for all that
-        gathered while the last one went: one task, so each room's changes
-        leave in the order they were taken (concurrent sends, each several
-        Redis round trips, overtook one another and made every other
-        process wait for the gap, then repair it).
+        Send the outbox on to every other hub, in the order taken, all that
+        gathered while the last send went in one layer message: one task, so
+        changes leave in order (concurrent sends overtook one another and
+        made every other process wait for the gap, then repair it).
         """
         try:
             while self.outbox:
-                batch, self.outbox = self.outbox, []
-                groups = list(events.by_group(batch).items())
-                # The groups go at once (each its own Redis round trips), a
-                # bounded number at a time; a group's next bundle waits for
-                # this one.
-                for start in range(0, len(groups), FORWARD_CONCURRENCY):
-                    await asyncio.gather(
-                        *(
-                            self._forward_group(group, grouped)
-                            for group, grouped in groups[
-                                start : start + FORWARD_CONCURRENCY
-                            ]
-                        )
+                batch = self.outbox[:FORWARD_BATCH]
+                del self.outbox[:FORWARD_BATCH]
+                try:
+                    await self.layer.group_send(
+                        events.HUBS_GROUP, events.bundle(batch, origin=self.channel)
+                    )
+                except Exception:
+                    # Stored is stored: other processes catch up on their tick.
+                    logger.warning(
+                        "forwarding %d event(s) failed", len(batch), exc_info=True
                     )
         finally:
             self.forwarder = None
-
-    async def _forward_group(self, group: str, grouped: list[Event]) -> None:
-        try:
-            await self.layer.group_send(group, events.bundle(grouped))
-        except Exception:
-            # Stored is stored: other processes catch up on their tick.
-            logger.warning(
-                "forwarding %d event(s) to %s failed",
-                len(grouped),
-                group,
-                exc_info=True,
-            )
 
     def take(self, event: Event) -> None:
         """Take an event (from the layer or this process) by its type."""
         kind = event.get("type")
         if kind == events.BUNDLE_EVENT:
+            if event.get("origin") == self.channel:
+                return  # This hub's own: taken when they were published.
             for each in event["events"]:
                 self.take(each)
         elif kind == events.CHANGE_EVENT:
@@ -510,26 +490,27 @@ class Hub:
     # The layer ------------------------------------------------------------
 
     async def _start(self) -> None:
-        if self.started:
-            return
-        self.started = True
+        """Join the hubs' group and start the tasks, once; every caller waits."""
+        if self.starting is None:
+            self.starting = self.loop.create_task(self._begin())
+        if not self.starting.done():
+            await asyncio.shield(self.starting)
+
+    async def _begin(self) -> None:
         if not self.local_only:
             self.channel = await self.layer.new_channel("hub.")
-            await self._subscribe_group(events.HUBS_GROUP)
+            await self._join_hubs()
             self.tasks.append(self.loop.create_task(self._listen()))
         self.tasks.append(self.loop.create_task(self._tick_forever()))
 
-    async def _subscribe(self, slug: str) -> None:
-        await self._subscribe_group(events.room_group_name(slug))
-
-    async def _subscribe_group(self, group: str) -> None:
+    async def _join_hubs(self) -> None:
         if self.local_only or self.channel is None:
             return
         try:
-            await self.layer.group_add(group, self.channel)
+            await self.layer.group_add(events.HUBS_GROUP, self.channel)
         except Exception:
-            # The tick subscribes again and repairs what was missed.
-            logger.warning("%s: channel layer unavailable to subscribe", group)
+            # The tick joins again and repairs what was missed.
+            logger.warning("channel layer unavailable to join the hubs' group")
 
     async def _listen(self) -> None:
         assert self.channel is not None
@@ -576,9 +557,7 @@ class Hub:
             # Opened for a socket that closed while it was being opened.
             await self._drop(idle)
             states.remove(idle)
-        await self._subscribe_group(events.HUBS_GROUP)
-        for state in states:
-            await self._subscribe(state.slug)
+        await self._join_hubs()
         self.presence.renew(states)
         stored = await database_sync_to_async(_positions)([s.room_id for s in states])
         for state in states:

@@ -29,7 +29,7 @@ class Room(models.Model):
         DIRECT = "direct", _("direct")
 
     name = models.CharField(_("name"), max_length=ROOM_NAME_MAX_LENGTH)
-    # ASCII only: the slug names the room's channel-layer group.
+    # ASCII only: the slug is the room's address in URLs.
     slug = models.SlugField(_("slug"), max_length=ROOM_SLUG_MAX_LENGTH, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -54,6 +54,15 @@ async def post(room: Room, user: User, text: str) -> int:
     return message.seq
 
 
+async def opening(hub: Hub, room: Room) -> None:
+    """Let a join that was just started go as far as opening ``room``."""
+    for _ in range(100):
+        if room.slug in hub.rooms:
+            return  # Being read from the database (in a thread).
+        await asyncio.sleep(0)
+    raise AssertionError(f"{room.slug} was never opened")
+
+
 class HubOrderTests:
     async def test_broadcasts_arriving_out_of_order_are_delivered_in_order(
         self, room: Room
@@ -148,8 +157,8 @@ class HubJoinTests:
         """A page closed during its first join leaves the room usable."""
         hub = Hub(asyncio.get_running_loop())
         gone = asyncio.create_task(hub.join(room, Inbox()))
-        await asyncio.sleep(0)  # The room is being read from the database.
-        assert room.slug in hub.rooms and not hub.rooms[room.slug].ready.is_set()
+        await opening(hub, room)
+        assert not hub.rooms[room.slug].ready.is_set()
         gone.cancel()
         inbox = Inbox()
         start = (await asyncio.wait_for(hub.join(room, inbox), 5)).seq
@@ -164,7 +173,7 @@ class HubJoinTests:
     ) -> None:
         hub = Hub(asyncio.get_running_loop())
         gone = asyncio.create_task(hub.join(room, Inbox()))
-        await asyncio.sleep(0)
+        await opening(hub, room)
         gone.cancel()
         state = hub.rooms[room.slug]
         assert state.opening is not None
@@ -310,17 +319,16 @@ class HubEventTests:
         listener = Inbox()
         start = (await there.join(room, listener)).seq
         await here.join(room, Inbox())
-        # A third subscriber of the room's group sees the layer messages.
+        # A third member of the hubs' group sees the layer messages.
         probe = await here.layer.new_channel("probe.")
-        await here.layer.group_add(events.room_group_name(room.slug), probe)
+        await here.layer.group_add(events.HUBS_GROUP, probe)
         seqs = range(start + 1, start + 201)
         for seq in seqs:
             here.take_own(event(room, seq, seq - 1), True)
         heard: list[int] = []
         while len(heard) < len(seqs):
             message = await asyncio.wait_for(here.layer.receive(probe), 5)
-            bundled = message.get("events", [message])
-            heard.extend(each["seq"] for each in bundled)
+            heard.extend(each["seq"] for each in message["events"])
         assert heard == list(seqs)
         assert await until(lambda: len(listener.frames) == len(seqs), 5)
         assert listener.seqs == list(seqs)
@@ -366,5 +374,65 @@ class HubEventTests:
         for inbox in listeners.values():
             assert inbox.seqs == list(range(1, rounds + 1))
         assert "forwarding" not in caplog.text
+        for hub in (here, there):
+            await hub.close()
+
+    async def test_changes_in_many_rooms_go_on_in_one_layer_message(
+        self, user: User, redis_server: RedisServer
+    ) -> None:
+        """
+        Changes in forty rooms taken together reach the other processes in
+        one layer message, not one per room: each hub reads its channel one
+        message per Redis round trip, and a message per room fell seconds
+        behind with two hundred people writing in fifty rooms.
+        """
+        from channels_redis.core import RedisChannelLayer
+
+        rooms = [
+            await database_sync_to_async(room_create)(name=f"Room {n}", created_by=user)
+            for n in range(40)
+        ]
+        here = Hub(asyncio.get_running_loop())
+        here.layer = RedisChannelLayer(hosts=[redis_server.url])
+        here.local_only = False
+        for room in rooms:
+            await here.join(room, Inbox())
+        probe = await here.layer.new_channel("probe.")
+        await here.layer.group_add(events.HUBS_GROUP, probe)
+        for room in rooms:
+            here.take_own(event(room, 1, 0, room.pk), True)
+        message = await asyncio.wait_for(here.layer.receive(probe), 5)
+        assert message["origin"] == here.channel
+        assert [each["room"] for each in message["events"]] == [r.slug for r in rooms]
+        await here.close()
+
+    async def test_a_hub_hands_out_only_the_rooms_its_sockets_follow(
+        self, user: User, redis_server: RedisServer
+    ) -> None:
+        """
+        Every hub hears every process's changes; one hands those of a room
+        none of its sockets follows to nobody and does not open the room.
+        """
+        from channels_redis.core import RedisChannelLayer
+
+        followed, elsewhere = [
+            await database_sync_to_async(room_create)(name=name, created_by=user)
+            for name in ("Followed", "Elsewhere")
+        ]
+        loop = asyncio.get_running_loop()
+        here, there = Hub(loop), Hub(loop)
+        for hub in (here, there):
+            hub.layer = RedisChannelLayer(hosts=[redis_server.url])
+            hub.local_only = False
+        inbox = Inbox()
+        await there.join(followed, inbox)
+        await here.join(followed, Inbox())
+        await here.join(elsewhere, Inbox())
+        here.take_own(event(elsewhere, 1, 0, 1), True)
+        here.take_own(event(followed, 1, 0, 2), True)
+        assert await until(lambda: inbox.seqs == [1], 5)
+        rooms = [json.loads(frame)["room"] for seq, frame in inbox.frames if seq]
+        assert rooms == [followed.slug]
+        assert elsewhere.slug not in there.rooms
         for hub in (here, there):
             await hub.close()

@@ -34,7 +34,7 @@ from chat.models import (
     Room,
 )
 from chat.search.text import document
-from chat.selectors import message_get, message_queryset
+from chat.selectors import message_get, message_queryset, post_queryset
 from chat.services.common import (
     Actor,
     check_author,
@@ -528,7 +528,10 @@ def message_edit(
 
 def _requote(changes: RoomChanges, message: Message) -> None:
     """Give ``message``'s replies a change of their own: their quote changed."""
-    for reply in message_queryset().filter(reply_to=message).order_by("id"):
+    replies = post_queryset().filter(reply_to=message)
+    if not replies.exists():
+        return  # Most messages have none: a cheap query, not the payload's.
+    for reply in replies.order_by("id"):
         reply.reply_to = message
         changes.add(reply)
 

@@ -54,6 +54,17 @@ async def post(room: Room, user: User, text: str) -> int:
     return message.seq
 
 
+def redis_hubs(redis_server: RedisServer, count: int) -> list[Hub]:
+    """Return ``count`` hubs on this loop, each a process's over a real Redis."""
+    from channels_redis.core import RedisChannelLayer
+
+    hubs = [Hub(asyncio.get_running_loop()) for _ in range(count)]
+    for hub in hubs:
+        hub.layer = RedisChannelLayer(hosts=[redis_server.url])
+        hub.local_only = False
+    return hubs
+
+
 async def opening(hub: Hub, room: Room) -> None:
     """Let a join that was just started go as far as opening ``room``."""
     for _ in range(100):
@@ -309,13 +320,7 @@ class HubEventTests:
         another in the order taken: the other never holds one back for a
         change that overtook it, so it never waits for a repair.
         """
-        from channels_redis.core import RedisChannelLayer
-
-        loop = asyncio.get_running_loop()
-        here, there = Hub(loop), Hub(loop)
-        for hub in (here, there):
-            hub.layer = RedisChannelLayer(hosts=[redis_server.url])
-            hub.local_only = False
+        here, there = redis_hubs(redis_server, 2)
         listener = Inbox()
         start = (await there.join(room, listener)).seq
         await here.join(room, Inbox())
@@ -347,17 +352,11 @@ class HubEventTests:
         same time, and each room's arrive complete and in order, with no
         forward failing for want of a connection.
         """
-        from channels_redis.core import RedisChannelLayer
-
         rooms = [
             await database_sync_to_async(room_create)(name=f"Room {n}", created_by=user)
             for n in range(40)
         ]
-        loop = asyncio.get_running_loop()
-        here, there = Hub(loop), Hub(loop)
-        for hub in (here, there):
-            hub.layer = RedisChannelLayer(hosts=[redis_server.url])
-            hub.local_only = False
+        here, there = redis_hubs(redis_server, 2)
         listeners = {room.slug: Inbox() for room in rooms}
         for room in rooms:
             await there.join(room, listeners[room.slug])
@@ -386,15 +385,11 @@ class HubEventTests:
         message per Redis round trip, and a message per room fell seconds
         behind with two hundred people writing in fifty rooms.
         """
-        from channels_redis.core import RedisChannelLayer
-
         rooms = [
             await database_sync_to_async(room_create)(name=f"Room {n}", created_by=user)
             for n in range(40)
         ]
-        here = Hub(asyncio.get_running_loop())
-        here.layer = RedisChannelLayer(hosts=[redis_server.url])
-        here.local_only = False
+        (here,) = redis_hubs(redis_server, 1)
         for room in rooms:
             await here.join(room, Inbox())
         probe = await here.layer.new_channel("probe.")
@@ -413,17 +408,11 @@ class HubEventTests:
         Every hub hears every process's changes; one hands those of a room
         none of its sockets follows to nobody and does not open the room.
         """
-        from channels_redis.core import RedisChannelLayer
-
         followed, elsewhere = [
             await database_sync_to_async(room_create)(name=name, created_by=user)
             for name in ("Followed", "Elsewhere")
         ]
-        loop = asyncio.get_running_loop()
-        here, there = Hub(loop), Hub(loop)
-        for hub in (here, there):
-            hub.layer = RedisChannelLayer(hosts=[redis_server.url])
-            hub.local_only = False
+        here, there = redis_hubs(redis_server, 2)
         inbox = Inbox()
         await there.join(followed, inbox)
         await here.join(followed, Inbox())

@@ -275,6 +275,27 @@ class TypingTests:
         expect(typing_line(ann)).to_have_text("", timeout=GONE_MS)
         expect(typing_line(guest)).to_have_text("Ann печатает…", timeout=GONE_MS)
 
+    def test_editing_a_message_is_not_typing_one(
+        self, open_page: Open, chat_server: ChatServer
+    ) -> None:
+        ann, bob = open_page("ann"), open_page("bob")
+        url = create_room(ann, chat_server, "Drafts", private=False)
+        open_room(bob, url)
+        expect(online(ann)).to_have_text("2 online", timeout=PRESENCE_MS)
+        send(bob, "a first draft")
+        expect(message(ann, "a first draft")).to_have_count(1)
+
+        test_message_actions_in_browser.act(bob, "a first draft", "edit")
+        box = bob.locator("[data-composer-input]")
+        box.fill("a first draft, edited")
+        ann.wait_for_timeout(TYPING_MS)
+        expect(typing_line(ann)).to_have_text("")
+        box.press("Enter")
+        expect(message(ann, "a first draft, edited")).to_have_count(1)
+        # A new message is typing, at once.
+        box.press_sequentially("and a second")
+        expect(typing_line(ann)).to_have_text("Bob is typing…", timeout=TYPING_MS)
+
 
 class NotificationTests:
     def test_the_reader_is_told_of_mentions_and_direct_messages_only(

@@ -221,6 +221,7 @@ const typing = new Typing({
   line: $("[data-typing]"),
   textarea: composerForm && composerForm.querySelector("[data-composer-input]"),
   send: (frame) => socket.sendNow(frame),
+  editing: () => Boolean(composer && composer.context && composer.context.kind === "edit"),
 });
 const presence = new Presence({
   room,

@@ -2,7 +2,8 @@
 // The reader's typing goes to the server as "typing" frames, one per room
 // every 10 s at most (the server relays no more often), and at once again
 // after the reader posts (so does the server); others' come back as
-// "typing" frames, the reader's own too (left out here). Someone stops
+// "typing" frames, the reader's own too (left out here). Editing a message
+// is not typing one: nothing is sent while the composer edits. Someone stops
 // showing when their message comes, when they go offline, or 15 s after
 // their last notice: typing on, they would have sent another by then.
 import { interpolate, plural } from "./format.js";
@@ -13,13 +14,14 @@ const SHOWN_FOR_MS = 15000;
 export class Typing {
   // ``line``: where it shows; ``textarea``: the composer's box (none for a
   // guest, who only reads); send(frame): send it now if connected, and
-  // return whether it went.
-  constructor({ room, me, strings, line, textarea, send }) {
+  // return whether it went; editing(): whether the box holds an edit.
+  constructor({ room, me, strings, line, textarea, send, editing }) {
     this.room = room;
     this.me = me;
     this.strings = strings;
     this.line = line;
     this.send = send;
+    this.editing = editing;
     // username -> {name, until}, in the order they started.
     this.typists = new Map();
     this.sentAt = -Infinity;
@@ -30,7 +32,7 @@ export class Typing {
   // The reader typed; ``text``: what the box now holds.
   typed(text) {
     const now = Date.now();
-    if (!text.trim() || now - this.sentAt < SEND_EVERY_MS) return;
+    if (!text.trim() || this.editing() || now - this.sentAt < SEND_EVERY_MS) return;
     if (this.send({ type: "typing", room: this.room })) this.sentAt = now;
   }
 

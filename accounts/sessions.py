@@ -8,6 +8,7 @@ access token; either is named by a *login key*: the session key, or
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -18,6 +19,11 @@ from django.utils.crypto import constant_time_compare
 from accounts.models import AccessToken, User
 
 TOKEN_KEY_PREFIX = "token:"
+# How old a socket's check of its login may be when it sends (see
+# RecentLogins); docs/security.md says so.
+LOGIN_RECHECK_SECONDS = 1.0
+# Checks kept before the expired ones are dropped.
+RECENT_LOGINS_KEPT = 4096
 
 
 class Login(NamedTuple):
@@ -88,3 +94,65 @@ def live_logins(keys: set[str]) -> dict[str, Login]:
 def ended_logins(keys: set[str]) -> set[str]:
     """Return the login keys among ``keys`` that no longer log anyone in."""
     return keys - set(live_logins(keys))
+
+
+class RecentLogins:
+    """
+    The logins found live in the last LOGIN_RECHECK_SECONDS, for the checks
+    the sockets' commands make on every send: a socket that sends many
+    times a second costs one check a second, not one per turn (two queries,
+    and a fifth of the database thread's time with one busy writer).
+
+    A login that ends is refused at the latest that much later. One ended
+    in this process (a logout deletes its session) is forgotten at once, and
+    so is every login when a user is saved here (a new name shows on the
+    next post); an event that asks every hub to check the logins (a password
+    change, "log out other sessions", a revoked token) forgets them all.
+    """
+
+    def __init__(self) -> None:
+        self._checked: dict[str, tuple[float, Login]] = {}
+
+    def live(self, keys: set[str]) -> dict[str, Login]:
+        """Return the logins among ``keys`` that hold (see ``live_logins``)."""
+        now = time.monotonic()
+        live: dict[str, Login] = {}
+        for key in keys:
+            checked = self._checked.get(key)
+            if checked is not None and now - checked[0] < LOGIN_RECHECK_SECONDS:
+                live[key] = checked[1]
+        if unchecked := keys - live.keys():
+            found = live_logins(unchecked)
+            if len(self._checked) > RECENT_LOGINS_KEPT:
+                self._checked = {
+                    key: checked
+                    for key, checked in self._checked.items()
+                    if now - checked[0] < LOGIN_RECHECK_SECONDS
+                }
+            for key in unchecked:
+                if key in found:
+                    self._checked[key] = (now, found[key])
+                else:
+                    self._checked.pop(key, None)
+            live.update(found)
+        return live
+
+    def forget(self, key: str | None = None) -> None:
+        """Check ``key`` (None: every login) in the database again next time."""
+        if key is None:
+            self._checked = {}
+        else:
+            self._checked.pop(key, None)
+
+
+recent_logins = RecentLogins()
+
+
+def session_deleted(instance: Session, **_kwargs: object) -> None:
+    """A session was deleted (a logout): its sockets are refused at once."""
+    recent_logins.forget(instance.session_key)
+
+
+def user_saved(**_kwargs: object) -> None:
+    """A user changed here: the next command of every socket checks anew."""
+    recent_logins.forget()

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.sessions import Login, live_logins
+from accounts.sessions import Login, recent_logins
 from chat import protocol, services
 from chat.exceptions import ChatError, InsufficientScope
 from chat.models import Message, Room
@@ -164,9 +164,10 @@ def execute_together(requests: list[Request]) -> list[list[Reply] | Exception]:
     process does, so two processes' groups cannot wait on each other; a
     request that changes several rooms runs on its own after them.
     """
-    # Logins are checked again for every turn: one may have ended since its
-    # socket opened (logout, password change, deactivation, a revoked token).
-    logins = live_logins({key for _commands, key, _language in requests if key})
+    # Logins are checked again for every turn, a check at most a second old:
+    # one may have ended since its socket opened (logout, password change,
+    # deactivation, a revoked token).
+    logins = recent_logins.live({key for _commands, key, _language in requests if key})
     results: list[list[Reply] | Exception | None] = [None] * len(requests)
 
     def login_of(index: int) -> Login | None:

@@ -33,7 +33,7 @@ from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
-from accounts.sessions import ended_logins
+from accounts.sessions import ended_logins, recent_logins
 from chat import events, protocol, selectors
 from chat.loops import PerLoop
 from chat.models import Room
@@ -352,6 +352,7 @@ class Hub:
 
     def check_logins(self) -> None:
         """Close the sockets whose login has ended, now rather than at the tick."""
+        recent_logins.forget()  # Their next command checks anew.
         states = [state for state in self.rooms.values() if state.ready.is_set()]
         self.chore(self._end_stale_sessions(states))
 

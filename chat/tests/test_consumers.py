@@ -513,6 +513,27 @@ class RoomConsumerLoginTests:
         client, cookie = await self._session(user)
         await self._assert_cut_off(room, cookie, client.logout)
 
+    async def test_a_logout_just_after_a_post_ends_the_sockets_login_at_once(
+        self, room: Room, user: User
+    ) -> None:
+        """The check of the login behind a post is reused for a second, but a
+        logout in this process is heard at once."""
+        client, cookie = await self._session(user)
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/rooms/{room.slug}/",
+            headers=[HOST, ORIGIN, (b"cookie", cookie)],
+        )
+        await connected(communicator)
+        await communicator.send_json_to({"type": "message", "text": "me"})
+        assert (await communicator.receive_json_from())["type"] == "message"
+        await database_sync_to_async(client.logout)()
+        await communicator.send_json_to({"type": "message", "text": "still me?"})
+        error = await communicator.receive_json_from()
+        assert error["code"] == "auth_required"
+        assert await Message.objects.acount() == 1
+        await communicator.disconnect()
+
     async def test_a_password_change_ends_other_sockets(
         self, room: Room, user: User
     ) -> None:

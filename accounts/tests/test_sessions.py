@@ -1,0 +1,66 @@
+"""Whether the login behind a socket holds, checked at most a second ago."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import Client
+
+from accounts import sessions
+from accounts.models import User
+from accounts.sessions import RecentLogins, recent_logins
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user: User) -> tuple[Client, str]:
+    """Log ``user`` in; return the client and the session's login key."""
+    client = Client()
+    client.force_login(user)
+    return client, client.session.session_key or ""
+
+
+class RecentLoginsTests:
+    def test_a_login_checked_a_moment_ago_is_not_asked_of_the_database_again(
+        self, user: User, django_assert_num_queries
+    ) -> None:
+        _client, key = logged_in(user)
+        recent = RecentLogins()
+        assert recent.live({key})[key].user == user
+        with django_assert_num_queries(0):
+            assert recent.live({key})[key].user == user
+
+    def test_a_login_that_ended_elsewhere_is_refused_once_its_check_is_old(
+        self, user: User, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(sessions, "LOGIN_RECHECK_SECONDS", 0.2)
+        _client, key = logged_in(user)
+        recent = RecentLogins()
+        assert key in recent.live({key})
+        # Deactivated by another process: nothing tells this one.
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        assert key in recent.live({key})  # Within the window.
+        time.sleep(0.25)
+        assert recent.live({key}) == {}
+
+    def test_a_logout_here_is_refused_at_once(self, user: User) -> None:
+        client, key = logged_in(user)
+        assert key in recent_logins.live({key})
+        client.logout()  # Deletes the session.
+        assert recent_logins.live({key}) == {}
+
+    def test_forgetting_every_login_checks_them_all_again(self, user: User) -> None:
+        _client, key = logged_in(user)
+        recent = RecentLogins()
+        assert key in recent.live({key})
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        recent.forget()
+        assert recent.live({key}) == {}
+
+    def test_a_new_name_saved_here_shows_on_the_next_check(self, user: User) -> None:
+        _client, key = logged_in(user)
+        assert recent_logins.live({key})[key].user.display_name == user.display_name
+        user.display_name = "Someone Else"
+        user.save(update_fields=["display_name"])
+        assert recent_logins.live({key})[key].user.display_name == "Someone Else"

@@ -190,12 +190,11 @@ def message_get(*, room: Room, message_id: int) -> Message:
     # No ORDER BY for one row: Django's ordering costs more to build than
     # the query takes to run.
     found = list(post_queryset().filter(room=room, pk=message_id).order_by()[:1])
-    message = found[0] if found else None
-    if message is None:
+    if not found:
         raise NotFound(
             _("There is no message %(id)d in this room.") % {"id": message_id}
         )
-    return message
+    return found[0]
 
 
 def message_queryset() -> QuerySet[Message]:

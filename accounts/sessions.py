@@ -105,8 +105,8 @@ class RecentLogins:
 
     A login that ends is refused at the latest that much later. One ended
     in this process (a logout deletes its session) is forgotten at once, and
-    so is every login when a user is saved here (a new name shows on the
-    next post); an event that asks every hub to check the logins (a password
+    so are a user's logins when the user is saved here (a new name shows on
+    their next post); an event that asks every hub to check the logins (a password
     change, "log out other sessions", a revoked token) forgets them all.
     """
 
@@ -144,6 +144,12 @@ class RecentLogins:
         else:
             self._checked.pop(key, None)
 
+    def forget_user(self, user_id: int) -> None:
+        """Check the logins of user ``user_id`` in the database again next time."""
+        for key, (_at, login) in list(self._checked.items()):
+            if login.user.pk == user_id:
+                self._checked.pop(key, None)
+
 
 recent_logins = RecentLogins()
 
@@ -153,6 +159,6 @@ def session_deleted(instance: Session, **_kwargs: object) -> None:
     recent_logins.forget(instance.session_key)
 
 
-def user_saved(**_kwargs: object) -> None:
-    """A user changed here: the next command of every socket checks anew."""
-    recent_logins.forget()
+def user_saved(instance: User, **_kwargs: object) -> None:
+    """A user changed here (a new name, say): their next command checks anew."""
+    recent_logins.forget_user(instance.pk)

@@ -36,6 +36,9 @@ PYTHON = sys.executable
 NODE = shutil.which("node") or "node"
 DOCS = ROOT / "docs"
 SERVER_CORE, LOADGEN_CORE = "0", "1"
+# A full run measures every server this many times (see main).
+ROUNDS = 3
+TUTORIAL = "Channels tutorial (daphne, in-memory layer)"
 
 
 def pinned(core: str, command: list[str]) -> list[str]:
@@ -576,6 +579,28 @@ def postgres_database() -> tuple[str, Any]:
     return f"{base}/{name}", drop
 
 
+def measure_scaled(
+    data: Path, redis_url: str, workloads: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Start the chat as two processes on a fresh PostgreSQL database and an
+    emptied Redis database, and run the workloads on them."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    database, drop = postgres_database()
+    try:
+        target = start_chat(
+            data, processes=2, DATABASE_URL=database, REDIS_URL=redis_url
+        )
+        print(f"starting {target.name}", flush=True)
+        try:
+            return measure(target, workloads)
+        finally:
+            target.stop()
+    finally:
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -584,6 +609,12 @@ def main() -> None:
     parser.add_argument("--only", help="run only targets whose name contains this")
     parser.add_argument(
         "--workload", help="run only workloads whose title contains this"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="measure every server this many times, in turn "
+        "(default 3; 1 with --quick)",
     )
     parser.add_argument(
         "--profile",
@@ -611,7 +642,10 @@ def main() -> None:
     }
     if not workloads:
         parser.error(f"no workload title contains {args.workload!r}")
-    results: dict[str, Any] = {}
+    rounds = args.rounds or (1 if args.quick else ROUNDS)
+    if rounds < 1:
+        parser.error("--rounds must be at least 1")
+    measured: list[dict[str, Any]] = []  # Each round's results.
     started = time.time()
     port = 0  # Each target's, chosen just before it starts.
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as scratch:
@@ -653,9 +687,9 @@ def main() -> None:
                 ),
             ),
             (
-                "Channels tutorial (daphne, in-memory layer)",
+                TUTORIAL,
                 lambda: start_baseline(
-                    "Channels tutorial (daphne, in-memory layer)",
+                    TUTORIAL,
                     [
                         str(Path(PYTHON).parent / "daphne"),
                         # Twisted's default listen backlog (50) would refuse
@@ -671,63 +705,63 @@ def main() -> None:
             ("chat", start_one_chat),
         ]
         redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
-        for name, start in starters:
-            if args.only and args.only not in name:
-                continue
-            port = free_port()
-            print(f"starting {name}", flush=True)
-            target = start()
-            try:
-                results[target.name] = measure(target, workloads)
-            finally:
-                target.stop()
-            for title, workload in workloads.items():
-                if workload.get("ownServer") and applies(target, workload):
-                    print(f"starting {name} again, for {title}", flush=True)
-                    # An idle workload: no sender, no account for it.
-                    own = start(sender=workload.get("mode") != "idle")
-                    try:
-                        results[own.name].update(measure(own, {title: workload}, True))
-                    finally:
-                        own.stop()
-        scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
-        if not args.only or args.only in scaled_name or "process" in args.only:
-            import redis
-
-            redis.Redis.from_url(redis_url).flushdb()
-            database, drop = postgres_database()
-            try:
-                target = start_chat(
-                    data / "scaled",
-                    processes=2,
-                    DATABASE_URL=database,
-                    REDIS_URL=redis_url,
-                )
-                print(f"starting {target.name}", flush=True)
+        for number in range(1, rounds + 1):
+            if rounds > 1:
+                print(f"round {number} of {rounds}", flush=True)
+            results: dict[str, Any] = {}
+            measured.append(results)
+            for name, start in starters:
+                if args.only and args.only not in name:
+                    continue
+                if name == TUTORIAL and number > 1:
+                    continue  # Far behind the chat, and slow: measured once.
+                port = free_port()
+                print(f"starting {name}", flush=True)
+                target = start()
                 try:
                     results[target.name] = measure(target, workloads)
                 finally:
                     target.stop()
-            finally:
-                drop()
+                for title, workload in workloads.items():
+                    if workload.get("ownServer") and applies(target, workload):
+                        print(f"starting {name} again, for {title}", flush=True)
+                        # An idle workload: no sender, no account for it.
+                        own = start(sender=workload.get("mode") != "idle")
+                        try:
+                            results[own.name].update(
+                                measure(own, {title: workload}, True)
+                            )
+                        finally:
+                            own.stop()
+            scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
+            if not args.only or args.only in scaled_name or "process" in args.only:
+                results[scaled_name] = measure_scaled(
+                    data / f"scaled-{number}", redis_url, workloads
+                )
     if args.only or args.workload:
         # A partial run updates the last full one's figures for its targets
-        # and workloads, and keeps the rest.
+        # and workloads, round by round (a round the last run did not have
+        # starts from its last), and keeps the rest.
         previous = json.loads((DOCS / "performance.json").read_text())
-        results = {
-            **previous["results"],
-            **{
-                name: {**previous["results"].get(name, {}), **measured}
-                for name, measured in results.items()
-            },
-        }
+        before = previous["rounds"]
+        measured = [
+            {
+                **base,
+                **{
+                    name: {**base.get(name, {}), **figures}
+                    for name, figures in results.items()
+                },
+            }
+            for number, results in enumerate(measured)
+            for base in [before[min(number, len(before) - 1)]]
+        ]
         workloads = {**previous.get("workloads", {}), **workloads}
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "quick": args.quick,
         "cores": os.cpu_count(),
         "workloads": workloads,
-        "results": results,
+        "rounds": measured,
     }
     from bench.report import write_report
 

@@ -705,6 +705,7 @@ def main() -> None:
             ("chat", start_one_chat),
         ]
         redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+        scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
         for number in range(1, rounds + 1):
             if rounds > 1:
                 print(f"round {number} of {rounds}", flush=True)
@@ -733,7 +734,6 @@ def main() -> None:
                             )
                         finally:
                             own.stop()
-            scaled_name = "chat, 2 processes (Redis + PostgreSQL)"
             if not args.only or args.only in scaled_name or "process" in args.only:
                 results[scaled_name] = measure_scaled(
                     data / f"scaled-{number}", redis_url, workloads

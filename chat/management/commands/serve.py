@@ -27,8 +27,8 @@ class Command(BaseCommand):
 
         # What the process holds once loaded (modules, Django's setup) lasts
         # as long as it does: out of the collector's sight, a full
-        # collection no longer walks it. It took 50 to 110 ms with the event
-        # loop stopped, every 5 to 15 s under load (docs/performance.md).
+        # collection no longer walks it. One took 65 to 110 ms with the event
+        # loop stopped, every 10 to 20 s under load (docs/performance.md).
         gc.collect()
         gc.freeze()
         uvicorn.run(

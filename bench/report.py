@@ -519,6 +519,25 @@ def presence_panel(axis: Any, chats: list[dict[str, Any]]) -> None:
     axis.tick_params(labelsize=8)
 
 
+def _placement(report: dict[str, Any]) -> str:
+    """Where the servers ran, as a sentence (empty if the run did not say)."""
+    placement = report.get("placement")
+    if not placement:
+        return ""
+    scaled = placement["chat, 2 processes"]
+    where = (
+        f"both on core {scaled[0]}"
+        if len(set(scaled)) == 1
+        else f"on cores {' and '.join(scaled)}"
+    )
+    return (
+        f" On {report['cores']} cores: the load generator on core "
+        f"{placement['load generator']}, every one-process server on core "
+        f"{placement['servers']}, the chat's two processes {where};"
+        " PostgreSQL and Redis, the machine's services, unpinned."
+    )
+
+
 def write_report(report: dict[str, Any], docs: Path) -> None:
     rounds = report["rounds"]
     (docs / "performance.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -533,7 +552,8 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
         "count: runs on this shared machine vary by up to 30%.",
         "",
         f"Run of {report['date']}"
-        + (" (quick, smaller workloads)." if report["quick"] else "."),
+        + (" (quick, smaller workloads)." if report["quick"] else ".")
+        + _placement(report),
         *(
             [
                 "",

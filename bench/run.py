@@ -41,6 +41,19 @@ ROUNDS = 3
 TUTORIAL = "Channels tutorial (daphne, in-memory layer)"
 
 
+def server_cores(cores: int, processes: int) -> list[str]:
+    """
+    The core of each of a server's ``processes`` on a machine of ``cores``:
+    a core of its own beside the load generator's where there are enough
+    (0, 2, 3, ...), else shared in turn (on two cores, all on core 0).
+    PostgreSQL and Redis are the machine's services and are not pinned: they
+    run on whatever core is free, the load generator's included.
+    """
+    free = [str(core) for core in range(cores) if str(core) != LOADGEN_CORE]
+    free = free or [SERVER_CORE]
+    return [free[number % len(free)] for number in range(processes)]
+
+
 def pinned(core: str, command: list[str]) -> list[str]:
     """Pin ``command`` to ``core`` when taskset and a second core exist."""
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
@@ -161,9 +174,10 @@ def start_chat(
     """Start the chat as `make run` does (DEBUG=0, rate limits off); with
     ``sender``, make the sender's account and log it in."""
     env = {"RATE_LIMITS": "off", "SECRET_KEY": secrets.token_urlsafe(40), **env}
+    cores = server_cores(os.cpu_count() or 1, processes)
     servers = [
-        ChatServer(data / f"p{n}", prefix=pinned(SERVER_CORE, []), **env)
-        for n in range(processes)
+        ChatServer(data / f"p{n}", prefix=pinned(core, []), **env)
+        for n, core in enumerate(cores)
     ]
     for server in servers:
         server.data_dir.mkdir(parents=True, exist_ok=True)
@@ -760,6 +774,12 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "quick": args.quick,
         "cores": os.cpu_count(),
+        # Where each server ran: one core for every one-process server.
+        "placement": {
+            "load generator": LOADGEN_CORE,
+            "servers": SERVER_CORE,
+            "chat, 2 processes": server_cores(os.cpu_count() or 1, 2),
+        },
         "workloads": workloads,
         "rounds": measured,
     }

@@ -22,6 +22,7 @@ from chat.exceptions import ChatError, InsufficientScope
 from chat.models import Message, Room
 from chat.payloads import encoded_message
 from chat.services import Actor
+from chat.services.stream import room_changes
 
 Reply = str | None
 
@@ -300,19 +301,23 @@ def execute(
     broadcasts of the commands before it and before those of the commands
     after it: the rest wait for the next call, after this one's replies are
     out. Consecutive commands to one room share one transaction (or one
-    savepoint of the caller's), so a burst costs one commit: each command
-    is a savepoint within it, and a refused one undoes only itself. Rooms
-    are never locked together here, so two sockets' batches cannot wait on
-    each other.
+    savepoint of the caller's) and one lock of the room
+    (``stream.room_changes``), so a burst costs one commit and one update
+    of the room's row: each command is a savepoint within it, and a refused
+    one undoes only itself. Rooms are never locked together here, so two
+    sockets' batches cannot wait on each other.
     """
     with translation.override(language):
         replies: list[Reply] = []
-        for room, in_room in groupby(commands, key=lambda pair: pair[0]):
+        for room, grouped in groupby(commands, key=lambda pair: pair[0]):
+            in_room = list(grouped)
             if login is not None and not login.can_write:
                 refused = InsufficientScope(_("This token may only read."))
                 replies.extend(_refuse_all(refused, room, [c for _r, c in in_room]))
                 return replies
-            with transaction.atomic():
+            # Reading changes no message: it takes no lock of the room.
+            changing = any(not isinstance(c, protocol.Read) for _r, c in in_room)
+            with room_changes(room) if changing else transaction.atomic():
                 for kind, group in groupby(in_room, key=lambda pair: type(pair[1])):
                     batch = [command for _room, command in group]
                     done = _run(room, login.user if login else None, kind, batch)

@@ -9,12 +9,16 @@ room's next ``seq``; and after the commit it logs and broadcasts each
 change, in that order, encoded once. Several rooms change in one
 transaction through ``rooms_changes`` (their locks taken in the order of
 the rooms' ids, as everywhere), and their new messages are stored with one
-INSERT (``post_together``).
+INSERT (``post_together``). Within an open one, a room's later changes
+(the rest of one socket's commands, chat/commands.py) reuse its lock and
+its RoomChanges, each in a savepoint of its own: the room is locked and
+updated once for them all.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +38,9 @@ LogLine = Callable[[], tuple[Any, ...]]
 
 # The fields of a room's row that its changes move on.
 _ROOM_FIELDS = ("last_seq", "last_message_id", "last_message_at")
+
+# The RoomChanges open in this thread's transaction, by room id.
+_open = threading.local()
 
 
 @dataclass
@@ -84,6 +91,22 @@ class RoomChanges:
         self.posted = True
         self.room.last_message_id = message.pk
         self.room.last_message_at = message.created
+
+    def _mark(self) -> tuple[Any, ...]:
+        """What ``_rewind`` needs to undo the changes added after this."""
+        return (
+            len(self.changes),
+            self.posted,
+            *(getattr(self.room, field) for field in _ROOM_FIELDS),
+        )
+
+    def _rewind(self, mark: tuple[Any, ...]) -> None:
+        """Forget the changes added since ``mark`` (their savepoint was
+        rolled back): the next change takes the seq the first of them had."""
+        count, self.posted, *fields = mark
+        del self.changes[count:]
+        for field, value in zip(_ROOM_FIELDS, fields, strict=True):
+            setattr(self.room, field, value)
 
     def _close(self) -> None:
         """After the room's row is saved: bring a direct conversation back,
@@ -154,6 +177,15 @@ def rooms_changes(rooms: Collection[Room]) -> Iterator[dict[int, RoomChanges]]:
     is gone.
     """
     ids = {room.pk for room in rooms}
+    held: dict[int, RoomChanges] = getattr(_open, "rooms", {})
+    if ids & held.keys():
+        if not ids <= held.keys():
+            # A second RoomChanges of a held room would number its changes
+            # from the row as it was before this transaction's.
+            raise RuntimeError("rooms_changes: some of these rooms are held, not all")
+        with _within({pk: held[pk] for pk in ids}) as changes:
+            yield changes
+        return
     with transaction.atomic():
         # One statement locks them all, in the order of their ids.
         locked = list(
@@ -162,7 +194,11 @@ def rooms_changes(rooms: Collection[Room]) -> Iterator[dict[int, RoomChanges]]:
         if len(locked) < len(ids):
             raise Room.DoesNotExist("A room was deleted.")
         changes = {room.pk: RoomChanges(room) for room in locked}
-        yield changes
+        _open.rooms = {**held, **changes}
+        try:
+            yield changes
+        finally:
+            _open.rooms = held
         for one in changes.values():
             if one.changes:
                 # One statement per room: cheaper than one CASE over several.
@@ -170,6 +206,20 @@ def rooms_changes(rooms: Collection[Room]) -> Iterator[dict[int, RoomChanges]]:
                     **{field: getattr(one.room, field) for field in _ROOM_FIELDS}
                 )
                 one._close()
+
+
+@contextmanager
+def _within(held: dict[int, RoomChanges]) -> Iterator[dict[int, RoomChanges]]:
+    """More changes of rooms this transaction holds, in a savepoint: undone
+    alone, their seqs given back, if they fail."""
+    marks = {pk: changes._mark() for pk, changes in held.items()}
+    try:
+        with transaction.atomic():
+            yield held
+    except BaseException:
+        for pk, changes in held.items():
+            changes._rewind(marks[pk])
+        raise
 
 
 @contextmanager

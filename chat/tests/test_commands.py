@@ -93,6 +93,38 @@ class ExecuteChangeTests:
         stored = Message.objects.get(pk=message.pk)
         assert stored.deleted is True
 
+    def test_a_sockets_posts_and_changes_in_one_room_update_its_row_once(
+        self,
+        room: Room,
+        user: User,
+        key: str,
+        broadcasts: Broadcasts,
+        committed: Callable[[], Any],
+    ) -> None:
+        message = post(room, user, "typo")
+        start = Room.objects.get(pk=room.pk).last_seq
+        commands: list[protocol.RoomCommand] = [
+            send("one", "c-1"),
+            edit(message, "fixed"),
+            send("two", "c-2"),
+            react(message),
+        ]
+        with committed(), CaptureQueriesContext(connection) as queries:
+            assert run(room, key, *commands) == [None] * 4
+        updates = [
+            query["sql"]
+            for query in queries.captured_queries
+            if query["sql"].startswith('UPDATE "chat_room"')
+        ]
+        assert len(updates) == 1, updates
+        assert [(b["seq"], b["prev_seq"], b["client_id"]) for b in broadcasts] == [
+            (start + 1, start, "c-1"),
+            (start + 2, start + 1, "e-1"),
+            (start + 3, start + 2, "c-2"),
+            (start + 4, start + 3, "r-1"),
+        ]
+        assert Room.objects.get(pk=room.pk).last_seq == start + 4
+
     def test_a_change_that_changes_nothing_is_answered_to_the_sender(
         self, room: Room, user: User, key: str
     ) -> None:

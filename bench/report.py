@@ -415,8 +415,12 @@ def _each(rounds: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
     for name in _servers(rounds):
         for number, results in enumerate(rounds, 1):
             if name in results:
-                several = len(rounds) > 1
-                yield (f"{name}, round {number}" if several else name), results[name]
+                yield _in_round(name, number, rounds), results[name]
+
+
+def _in_round(label: str, number: int, rounds: list[dict[str, Any]]) -> str:
+    """``label`` of round ``number``, named only when there are several."""
+    return f"{label}, round {number}" if len(rounds) > 1 else label
 
 
 def chart(report: dict[str, Any], path: Path) -> None:
@@ -520,10 +524,8 @@ def presence_panel(axis: Any, chats: list[dict[str, Any]]) -> None:
 
 
 def _placement(report: dict[str, Any]) -> str:
-    """Where the servers ran, as a sentence (empty if the run did not say)."""
-    placement = report.get("placement")
-    if not placement:
-        return ""
+    """Where the servers ran, as a sentence."""
+    placement = report["placement"]
     scaled = placement["chat, 2 processes"]
     where = (
         f"both on core {scaled[0]}"
@@ -619,9 +621,11 @@ def write_report(report: dict[str, Any], docs: Path) -> None:
     ):
         for number, results in enumerate(rounds, 1):
             result = results.get(CHAT, {}).get(workload, {})
-            label = workload if workload != IDLE else f"{IDLE} (without presence)"
-            if len(rounds) > 1:
-                label += f", round {number}"
+            label = _in_round(
+                workload if workload != IDLE else f"{IDLE} (without presence)",
+                number,
+                rounds,
+            )
             typing = _typists_cell(result) if workload == TYPISTS else "–"
             lines.append(
                 f"| {label} | {cell(result) if result else '–'} "

@@ -36,7 +36,7 @@ class BearerToken(HttpBearer):
                 _("The token is not valid: unknown, revoked or expired.")
             )
         if request.method not in SAFE_METHODS and not found.can_write:
-            raise InsufficientScope(_("This token may only read."))
+            raise InsufficientScope()
         request.user = found.user
         return found
 

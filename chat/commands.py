@@ -14,7 +14,6 @@ from itertools import groupby
 
 from django.db import transaction
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from accounts.sessions import Login, recent_logins
 from chat import protocol, services
@@ -265,8 +264,7 @@ def _check_posts(
     sends = _sends_of(request)
     with translation.override(language):
         try:
-            if login is not None and not login.can_write:
-                raise InsufficientScope(_("This token may only read."))
+            _check_writable(login)
             return services.messages_check(
                 room=room,
                 author=login.user if login else None,
@@ -276,6 +274,12 @@ def _check_posts(
             )
         except ChatError as error:
             return _refuse_all(error, room, sends)
+
+
+def _check_writable(login: Login | None) -> None:
+    """Raise InsufficientScope if ``login`` may only read (a read token)."""
+    if login is not None and not login.can_write:
+        raise InsufficientScope()
 
 
 def _sends_of(request: Request) -> list[protocol.SendMessage]:
@@ -311,8 +315,9 @@ def execute(
         replies: list[Reply] = []
         for room, grouped in groupby(commands, key=lambda pair: pair[0]):
             in_room = list(grouped)
-            if login is not None and not login.can_write:
-                refused = InsufficientScope(_("This token may only read."))
+            try:
+                _check_writable(login)
+            except ChatError as refused:
                 replies.extend(_refuse_all(refused, room, [c for _r, c in in_room]))
                 return replies
             # Reading changes no message: it takes no lock of the room.

@@ -12,7 +12,6 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from chat import access, auth, handshake, protocol, ratelimit
 from chat.exceptions import (
@@ -239,7 +238,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             with translation.override(self.language):
                 room = self.following.room_of(command.room)
                 if not auth.can_write(self.scope):
-                    raise InsufficientScope(_("This token may only read."))
+                    raise InsufficientScope()
                 get_hub().typing(room.slug, self.presence)
         except ChatError as error:
             error.room = command.room or self.fixed_room

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 
 class ChatError(Exception):
     """An error reported to the client as ``{"type": "error", "code", "detail"}``."""
@@ -39,6 +41,9 @@ class InsufficientScope(Forbidden):
     """The request's token lacks the scope the action needs (``write``)."""
 
     code = "insufficient_scope"
+
+    def __init__(self, *, client_id: str | None = None) -> None:
+        super().__init__(gettext("This token may only read."), client_id=client_id)
 
 
 class Unauthenticated(ChatError):

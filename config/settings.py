@@ -153,22 +153,22 @@ CACHES = {
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: a hub's messages are pushed to it as they are
+            # published, with no Redis round trip per message read (the
+            # list-based layer's reads were a quarter of a process's CPU
+            # with 200 writers on two processes). Pub/sub keeps nothing for
+            # a process that is away: the hub repairs from the database
+            # what the layer lost (docs/guarantees.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # channels_redis waits for a message with a blocking pop of
-                # up to 5 s; redis-py's own read timeout is 5 s too, so an
-                # idle wait could end in a TimeoutError that drops the
-                # connection (and a message popped meanwhile): reads get
-                # twice that long.
+                # A Redis that hangs fails a send within 5 s, not never.
                 "hosts": [
                     {
                         "address": REDIS_URL,
                         "socket_connect_timeout": 1,
-                        "socket_timeout": 10,
+                        "socket_timeout": 5,
                     }
                 ],
-                "capacity": 1000,
-                "expiry": 60,
             },
         }
     }

@@ -56,11 +56,11 @@ async def post(room: Room, user: User, text: str) -> int:
 
 def redis_hubs(redis_server: RedisServer, count: int) -> list[Hub]:
     """Return ``count`` hubs on this loop, each a process's over a real Redis."""
-    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
 
     hubs = [Hub(asyncio.get_running_loop()) for _ in range(count)]
     for hub in hubs:
-        hub.layer = RedisChannelLayer(hosts=[redis_server.url])
+        hub.layer = RedisPubSubChannelLayer(hosts=[redis_server.url])
         hub.local_only = False
     return hubs
 

@@ -178,6 +178,14 @@ class DividerTests:
         # Guests have no counts.
         expect(guest.locator("[data-sidebar-unread]:visible")).to_have_count(0)
 
+        # Read live, then the page reloaded at once: read all the same.
+        send(ann, "read live by the guest")
+        expect(message(guest, "read live by the guest")).to_have_count(1)
+        guest.reload()
+        live(guest)
+        expect(message(guest, "read live by the guest")).to_have_count(1)
+        expect(guest.locator(DIVIDER)).to_have_count(0)
+
         guest.goto(chat_server.url + "/")
         send(ann, "new for the guest")
         expect(message(ann, "new for the guest")).to_have_count(1)

@@ -81,6 +81,13 @@ export class Reading {
     if (store.pill) store.pill.addEventListener("click", onward);
     window.addEventListener("focus", () => this.schedule());
     document.addEventListener("visibilitychange", () => this.schedule());
+    // Leaving or reloading the page: what was seen counts now, not after
+    // the delay (a guest who reloaded at once found the "New messages"
+    // line above what they had just read).
+    window.addEventListener("pagehide", () => {
+      clearTimeout(this.timer);
+      this.read();
+    });
   }
 
   // The reader's cursor here; null if they keep none (a logged-in reader

@@ -48,9 +48,18 @@ logger = logging.getLogger(__name__)
 # How long an out-of-order broadcast waits for the one before it to arrive
 # before the hub fetches the missing changes from the database.
 GAP_WAIT_SECONDS = 0.5
+# A typing notice waits this long for the room's next changes, to go out to
+# each socket in the same write (a busy room's notices cost no writes of
+# their own); with none, it goes out alone.
+NOTICE_WAIT_SECONDS = 0.1
 # At most this many events in one layer message of the forwarder.
 FORWARD_BATCH = 200
 REPAIR_BATCH = 500
+
+
+# A frame on its way to a room's sockets: the seq of its change (None: a
+# notice in no change's order), the frame, its bytes on the wire.
+Outgoing = tuple[int | None, str, bytes]
 
 
 class Listener(Protocol):
@@ -59,8 +68,8 @@ class Listener(Protocol):
     def deliver(self, seq: int | None, frame: str, wire: bytes) -> None:
         """Send ``frame`` (``wire``: its bytes on the wire) without waiting."""
 
-    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        """Send ``changes`` in order (``wire``: all their bytes) without waiting."""
+    def deliver_many(self, frames: list[Outgoing], wire: bytes) -> None:
+        """Send ``frames`` in order (``wire``: all their bytes) without waiting."""
 
     def login_key(self) -> str | None:
         """Return the key of the login (session or token) behind the socket."""
@@ -111,8 +120,10 @@ class RoomState:
     # The highest message id handed out: a change of a higher id is new.
     max_id: int = 0
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    # Changes handed out but not yet written: (seq, frame, wire bytes).
-    outgoing: list[tuple[int, str, bytes]] = field(default_factory=list)
+    # Frames handed out but not yet written, in order.
+    outgoing: list[Outgoing] = field(default_factory=list)
+    # Whether a write of ``outgoing`` comes when the loop comes round.
+    flushing: bool = False
     repair: asyncio.Task[None] | None = None
     # Reading the room's position and latest page, once, for all joiners.
     opening: asyncio.Task[None] | None = None
@@ -415,10 +426,18 @@ class Hub:
             # sockets leave the room.
             self._flush(state)
             self._remove(state, change.member.user_id)
-        elif len(state.outgoing) == 1:
+        elif not state.flushing:
             # Changes that arrive before the loop comes round again go out
             # together: one write per socket for the lot.
+            state.flushing = True
             self.loop.call_soon(self._flush, state)
+
+    def notice(self, state: RoomState, frame: str) -> None:
+        """Hand out ``frame`` (a typing notice, in no change's order) with the
+        room's next changes, or alone within NOTICE_WAIT_SECONDS."""
+        state.outgoing.append((None, frame, wire_frame(frame)))
+        if len(state.outgoing) == 1:
+            self.loop.call_later(NOTICE_WAIT_SECONDS, self._flush, state)
 
     def _remove(self, state: RoomState, user_id: int | None) -> None:
         for listener in tuple(state.listeners):
@@ -429,6 +448,7 @@ class Hub:
 
     def _flush(self, state: RoomState) -> None:
         batch, state.outgoing = state.outgoing, []
+        state.flushing = False
         if not batch:
             return
         wire = batch[0][2] if len(batch) == 1 else b"".join(m[2] for m in batch)

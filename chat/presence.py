@@ -315,7 +315,4 @@ class Presence:
         state = self.hub.rooms.get(event["room"])
         if state is None or not state.ready.is_set():
             return
-        frame = event["frame"]
-        wire = wire_frame(frame)
-        for listener in tuple(state.listeners):
-            listener.deliver(None, frame, wire)
+        self.hub.notice(state, event["frame"])

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from chat import access, protocol, selectors
 from chat.exceptions import BadRequest, ChatError, NotFound
-from chat.hub import Joined, get_hub
+from chat.hub import Joined, Outgoing, get_hub
 from chat.models import Room
 from chat.payloads import Encoded, encoded_messages
 from chat.presence import Person
@@ -223,11 +223,12 @@ class Subscription:
             return
         self.socket.output.deliver(frame, wire)
 
-    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        if self.held is None and changes[0][0] > self.seen:
-            self.socket.output.deliver_many([frame for _, frame, _ in changes], wire)
+    def deliver_many(self, frames: list[Outgoing], wire: bytes) -> None:
+        first = next((seq for seq, _frame, _wire in frames if seq is not None), None)
+        if self.held is None and (first is None or first > self.seen):
+            self.socket.output.deliver_many([frame for _, frame, _ in frames], wire)
             return
-        for seq, frame, one in changes:
+        for seq, frame, one in frames:
             self.deliver(seq, frame, one)
 
     def login_key(self) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chat.hub import Outgoing
 from chat.presence import Person
 
 
@@ -17,6 +18,8 @@ class Inbox:
     def __init__(self, key: str | None = None, person: Person | None = None) -> None:
         self.frames: list[tuple[int | None, str]] = []
         self.presence: list[dict[str, Any]] = []
+        # The frames of each write of many the hub made.
+        self.writes: list[list[str]] = []
         self.key = key
         self.ended = False
         self.me = person
@@ -28,8 +31,9 @@ class Inbox:
         else:
             self.frames.append((seq, frame))
 
-    def deliver_many(self, changes: list[tuple[int, str, bytes]], wire: bytes) -> None:
-        for seq, frame, one in changes:
+    def deliver_many(self, frames: list[Outgoing], wire: bytes) -> None:
+        self.writes.append([frame for _seq, frame, _wire in frames])
+        for seq, frame, one in frames:
             self.deliver(seq, frame, one)
 
     def login_key(self) -> str | None:

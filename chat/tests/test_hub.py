@@ -161,6 +161,34 @@ class HubOrderTests:
         await hub.close()
 
 
+class HubNoticeTests:
+    async def test_a_typing_notice_goes_out_with_the_next_change_before_it(
+        self, room: Room
+    ) -> None:
+        hub = Hub(asyncio.get_running_loop())
+        inbox = Inbox()
+        start = (await hub.join(room, inbox)).seq
+        notice = protocol.typing_frame(room.slug, "alice", "Alice")
+        hub.notice(hub.rooms[room.slug], notice)
+        hub.accept(event(room, start + 1, start))
+        await asyncio.sleep(0)
+        # One write to the socket for both, in the order they came.
+        assert len(inbox.writes) == 1
+        assert [json.loads(f)["type"] for f in inbox.writes[0]] == ["typing", "message"]
+        await hub.close()
+
+    async def test_a_typing_notice_alone_goes_out_within_a_moment(
+        self, room: Room
+    ) -> None:
+        hub = Hub(asyncio.get_running_loop())
+        inbox = Inbox()
+        await hub.join(room, inbox)
+        notice = protocol.typing_frame(room.slug, "alice", "Alice")
+        hub.notice(hub.rooms[room.slug], notice)
+        assert await until(lambda: inbox.writes == [[notice]], 2)
+        await hub.close()
+
+
 class HubJoinTests:
     async def test_a_joiner_that_goes_away_while_the_room_opens_blocks_nobody(
         self, room: Room, user: User

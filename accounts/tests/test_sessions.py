@@ -21,6 +21,16 @@ def logged_in(user: User) -> tuple[Client, str]:
     return client, client.session.session_key or ""
 
 
+class Clock:
+    """The time a RecentLogins sees, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class RecentLoginsTests:
     def test_a_login_checked_a_moment_ago_is_not_asked_of_the_database_again(
         self, user: User, django_assert_num_queries
@@ -47,50 +57,45 @@ class RecentLoginsTests:
     def test_the_checks_due_soon_are_made_with_one_that_is_due(
         self, user: User, other_user: User, django_assert_num_queries
     ) -> None:
-        now = [0.0]
-        recent = RecentLogins(clock=lambda: now[0])
-        _client, first = logged_in(user)
-        _other, second = logged_in(other_user)
+        recent = RecentLogins(clock=(clock := Clock()))
+        first, second = logged_in(user)[1], logged_in(other_user)[1]
         recent.live({first})
-        now[0] = 0.4
+        clock.now = 0.4
         recent.live({second})
-        now[0] = 1.2  # The first is due; the second would be at 1.4.
+        clock.now = 1.2  # The first is due; the second would be at 1.4.
         with django_assert_num_queries(2):  # Sessions, users: for both.
             assert recent.live({first})[first].user == user
-        now[0] = 1.7
+        clock.now = 1.7
         with django_assert_num_queries(0):
             assert recent.live({second})[second].user == other_user
 
     def test_a_login_used_within_the_second_is_checked_along_when_due(
         self, user: User, other_user: User, django_assert_num_queries
     ) -> None:
-        now = [0.0]
-        recent = RecentLogins(clock=lambda: now[0])
-        _client, first = logged_in(user)
-        _other, second = logged_in(other_user)
+        recent = RecentLogins(clock=(clock := Clock()))
+        first, second = logged_in(user)[1], logged_in(other_user)[1]
         recent.live({first})
-        now[0] = 0.1
+        clock.now = 0.1
         recent.live({second})
-        now[0] = 0.9
+        clock.now = 0.9
         recent.live({second})
-        now[0] = 1.15  # Both are due: the first is asked for.
+        clock.now = 1.15  # Both are due: the first is asked for.
         recent.live({first})
-        now[0] = 1.6
+        clock.now = 1.6
         with django_assert_num_queries(0):
             assert recent.live({second})[second].user == other_user
 
     def test_a_login_not_used_for_a_second_is_not_checked_along(
         self, user: User, django_assert_num_queries
     ) -> None:
-        now = [0.0]
-        recent = RecentLogins(clock=lambda: now[0])
+        recent = RecentLogins(clock=(clock := Clock()))
         quiet = logged_in(user)[1]
         recent.live({quiet})
-        now[0] = 0.6
+        clock.now = 0.6
         recent.live({logged_in(user)[1]})  # Checks the quiet one along.
-        now[0] = 1.2
+        clock.now = 1.2
         recent.live({logged_in(user)[1]})  # Not any more: unused for 1.2 s.
-        now[0] = 1.7
+        clock.now = 1.7
         with django_assert_num_queries(2):
             assert quiet in recent.live({quiet})
 

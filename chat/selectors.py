@@ -16,10 +16,10 @@ from chat.access import Viewer
 from chat.exceptions import BadRequest, Forbidden, NotFound
 from chat.models import Block, Membership, Message, Parts, Reaction, Room, Webhook
 
-# A message's reactions with their users, oldest first: one query a page.
-REACTIONS = Prefetch(
-    "reactions", queryset=Reaction.objects.select_related("user").order_by("id")
-)
+# Reactions with their users, oldest first.
+_REACTION_ROWS = Reaction.objects.select_related("user").order_by("id")
+# A message's reactions: one query a page.
+REACTIONS = Prefetch("reactions", queryset=_REACTION_ROWS)
 # What a message's payload shows besides its reactions, loaded with it.
 PARTS = ("author", "attachment", "reply_to")
 
@@ -130,9 +130,9 @@ def unread_count(user: User, room: Room, cursor: int, newest: int) -> tuple[int,
     yet receive as new.
     """
     unread = (
-        Message.objects.filter(room=room, id__gt=cursor, id__lte=newest)
+        _posts()
+        .filter(room=room, id__gt=cursor, id__lte=newest)
         .filter(deleted=False)
-        .filter(member_action="")
         .exclude(author=user)
     )
     return (
@@ -192,9 +192,7 @@ def message_get(*, room: Room, message_id: int) -> Message:
     # No ORDER BY for one row: Django's ordering costs more to build than
     # the query takes to run.
     found = list(
-        Message.objects.filter(member_action="", room=room, pk=message_id)
-        .select_related(*PARTS)
-        .order_by()[:1]
+        _posts().filter(room=room, pk=message_id).select_related(*PARTS).order_by()[:1]
     )
     if not found:
         raise NotFound(
@@ -205,7 +203,7 @@ def message_get(*, room: Room, message_id: int) -> Message:
     # Django's prefetch cost as much again as the message's own query.
     message.parts = Parts(
         message.attachment_or_none(),
-        list(REACTIONS.queryset.filter(message=message)),  # type: ignore[union-attr]
+        list(_REACTION_ROWS.filter(message=message)),
     )
     return message
 
@@ -221,7 +219,12 @@ def post_queryset() -> QuerySet[Message]:
     payload needs: without the member's join, a third of the query's cost
     in Django.
     """
-    return _with_parts(Message.objects.filter(member_action=""))
+    return _with_parts(_posts())
+
+
+def _posts() -> QuerySet[Message]:
+    """Return the messages that are posts: no member lines."""
+    return Message.objects.filter(member_action="")
 
 
 def _with_parts(queryset: QuerySet[Message]) -> QuerySet[Message]:
